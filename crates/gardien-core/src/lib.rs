@@ -1,0 +1,30 @@
+//! Gardien's domain core: the concepts of `DESIGN.md` as types, their
+//! validation, the membership lifecycle and the rules that guard it.
+//!
+//! Nothing in this crate performs I/O or awaits: storage, HTTP and mail are
+//! built around it, so every rule here is tested in microseconds.
+
+pub mod account;
+pub mod audit;
+pub mod email;
+pub mod error;
+pub mod ids;
+pub mod invitation;
+pub mod locale;
+pub mod membership;
+pub mod organization;
+pub mod permission;
+pub mod role;
+pub mod text;
+pub mod token;
+
+pub use account::Account;
+pub use email::Email;
+pub use error::ValidationError;
+pub use ids::*;
+pub use locale::Language;
+pub use membership::{Kind, Membership, MembershipStatus, StatusChange};
+pub use organization::Organization;
+pub use permission::PermissionKey;
+pub use role::Role;
+pub use token::{Token, TokenHash};
