@@ -8,6 +8,7 @@ pub mod account;
 pub mod audit;
 pub mod email;
 pub mod error;
+pub mod evaluator;
 pub mod ids;
 pub mod invitation;
 pub mod locale;
