@@ -67,19 +67,21 @@ impl Email {
 
 fn validate_local(local: &str) -> Result<(), ValidationError> {
     if local.chars().count() > MAX_LOCAL_LEN {
-        return Err(ValidationError::EmailLocalPart("it is longer than 64 characters"));
+        return Err(ValidationError::EmailLocalPart(
+            "it is longer than 64 characters",
+        ));
     }
     if local.starts_with('"') {
-        return Err(ValidationError::EmailLocalPart("quoted names are not accepted"));
+        return Err(ValidationError::EmailLocalPart(
+            "quoted names are not accepted",
+        ));
     }
     if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
         return Err(ValidationError::EmailLocalPart(
             "it cannot start or end with a dot, or contain two dots in a row",
         ));
     }
-    let allowed = |c: char| {
-        c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
-    };
+    let allowed = |c: char| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c);
     if !local.chars().all(allowed) {
         return Err(ValidationError::EmailLocalPart(
             "it contains a space, '@' or another character that addresses cannot hold",
@@ -97,7 +99,9 @@ fn validate_domain(domain: &str) -> Result<(), ValidationError> {
     }
     for label in &labels {
         if label.is_empty() {
-            return Err(ValidationError::EmailDomain("it has an empty part between dots"));
+            return Err(ValidationError::EmailDomain(
+                "it has an empty part between dots",
+            ));
         }
         if label.chars().count() > MAX_LABEL_LEN {
             return Err(ValidationError::EmailDomain(
@@ -181,19 +185,52 @@ mod tests {
     #[test]
     fn refuses_with_a_precise_reason() {
         assert_eq!(Email::parse("   "), Err(ValidationError::EmailEmpty));
-        assert_eq!(Email::parse("ana.cabinet.fr"), Err(ValidationError::EmailMissingAt));
-        assert_eq!(Email::parse("@cabinet.fr"), Err(ValidationError::EmailMissingAt));
+        assert_eq!(
+            Email::parse("ana.cabinet.fr"),
+            Err(ValidationError::EmailMissingAt)
+        );
+        assert_eq!(
+            Email::parse("@cabinet.fr"),
+            Err(ValidationError::EmailMissingAt)
+        );
         assert_eq!(Email::parse("ana@"), Err(ValidationError::EmailMissingAt));
-        assert!(matches!(Email::parse("ana@localhost"), Err(ValidationError::EmailDomain(_))));
-        assert!(matches!(Email::parse("ana@cabinet..fr"), Err(ValidationError::EmailDomain(_))));
-        assert!(matches!(Email::parse("ana@-cabinet.fr"), Err(ValidationError::EmailDomain(_))));
-        assert!(matches!(Email::parse("ana@10.0.0.1"), Err(ValidationError::EmailDomain(_))));
-        assert!(matches!(Email::parse("an a@cabinet.fr"), Err(ValidationError::EmailLocalPart(_))));
-        assert!(matches!(Email::parse(".ana@cabinet.fr"), Err(ValidationError::EmailLocalPart(_))));
-        assert!(matches!(Email::parse("a..na@cabinet.fr"), Err(ValidationError::EmailLocalPart(_))));
-        assert!(matches!(Email::parse("a@b@cabinet.fr"), Err(ValidationError::EmailLocalPart(_))));
+        assert!(matches!(
+            Email::parse("ana@localhost"),
+            Err(ValidationError::EmailDomain(_))
+        ));
+        assert!(matches!(
+            Email::parse("ana@cabinet..fr"),
+            Err(ValidationError::EmailDomain(_))
+        ));
+        assert!(matches!(
+            Email::parse("ana@-cabinet.fr"),
+            Err(ValidationError::EmailDomain(_))
+        ));
+        assert!(matches!(
+            Email::parse("ana@10.0.0.1"),
+            Err(ValidationError::EmailDomain(_))
+        ));
+        assert!(matches!(
+            Email::parse("an a@cabinet.fr"),
+            Err(ValidationError::EmailLocalPart(_))
+        ));
+        assert!(matches!(
+            Email::parse(".ana@cabinet.fr"),
+            Err(ValidationError::EmailLocalPart(_))
+        ));
+        assert!(matches!(
+            Email::parse("a..na@cabinet.fr"),
+            Err(ValidationError::EmailLocalPart(_))
+        ));
+        assert!(matches!(
+            Email::parse("a@b@cabinet.fr"),
+            Err(ValidationError::EmailLocalPart(_))
+        ));
         let long = format!("{}@cabinet.fr", "a".repeat(65));
-        assert!(matches!(Email::parse(&long), Err(ValidationError::EmailLocalPart(_))));
+        assert!(matches!(
+            Email::parse(&long),
+            Err(ValidationError::EmailLocalPart(_))
+        ));
         let huge = format!("a@{}.fr", "b.".repeat(130));
         assert_eq!(Email::parse(&huge), Err(ValidationError::EmailTooLong));
     }

@@ -20,7 +20,9 @@ pub enum ValidationError {
     TooLong { field: &'static str, max: usize },
     #[error("{field} contains control characters")]
     ControlCharacters { field: &'static str },
-    #[error("'{0}' is not a permission key: use lowercase words separated by dots, such as mail.read")]
+    #[error(
+        "'{0}' is not a permission key: use lowercase words separated by dots, such as mail.read"
+    )]
     PermissionKey(String),
     #[error("'{0}' is not a known value for {1}")]
     UnknownValue(String, &'static str),

@@ -68,16 +68,26 @@ pub struct Decision {
 
 impl Decision {
     fn allow(reason: Reason) -> Self {
-        Self { allowed: true, reason }
+        Self {
+            allowed: true,
+            reason,
+        }
     }
     fn deny(reason: Reason) -> Self {
-        Self { allowed: false, reason }
+        Self {
+            allowed: false,
+            reason,
+        }
     }
 }
 
 /// Decides whether the member described by `facts` may use `permission`,
 /// on `resource` when one is named.
-pub fn decide(facts: Option<&MemberFacts>, permission: &PermissionKey, resource: Option<&ResourceRef>) -> Decision {
+pub fn decide(
+    facts: Option<&MemberFacts>,
+    permission: &PermissionKey,
+    resource: Option<&ResourceRef>,
+) -> Decision {
     let Some(facts) = facts else {
         return Decision::deny(Reason::NotAMember);
     };
@@ -91,13 +101,17 @@ pub fn decide(facts: Option<&MemberFacts>, permission: &PermissionKey, resource:
     let granted_by = match facts.overrides.get(permission) {
         Some(OverrideEffect::Deny) => return Decision::deny(Reason::DeniedByOverride),
         Some(OverrideEffect::Grant) => Reason::GrantedByOverride,
-        None if facts.role_permissions.contains(permission) => Reason::GrantedByRole { role_id: facts.role_id },
+        None if facts.role_permissions.contains(permission) => Reason::GrantedByRole {
+            role_id: facts.role_id,
+        },
         None => return Decision::deny(Reason::NoPermission),
     };
     match resource {
         Some(resource) if facts.role_scoped => {
             if facts.assignments.contains(resource) {
-                Decision::allow(Reason::GrantedByAssignment { role_id: facts.role_id })
+                Decision::allow(Reason::GrantedByAssignment {
+                    role_id: facts.role_id,
+                })
             } else {
                 Decision::deny(Reason::NotAssigned)
             }
@@ -131,7 +145,10 @@ mod tests {
     }
 
     fn order(id: &str) -> ResourceRef {
-        ResourceRef { resource_type: "order".into(), resource_id: id.into() }
+        ResourceRef {
+            resource_type: "order".into(),
+            resource_id: id.into(),
+        }
     }
 
     fn facts(perms: &[&str], scoped: bool) -> MemberFacts {
@@ -149,22 +166,37 @@ mod tests {
     fn role_grants_and_says_which() {
         let f = facts(&["mail.read"], false);
         let d = decide(Some(&f), &key("mail.read"), None);
-        assert_eq!(d, Decision::allow(Reason::GrantedByRole { role_id: f.role_id }));
-        assert_eq!(decide(Some(&f), &key("invoices.read"), None), Decision::deny(Reason::NoPermission));
+        assert_eq!(
+            d,
+            Decision::allow(Reason::GrantedByRole { role_id: f.role_id })
+        );
+        assert_eq!(
+            decide(Some(&f), &key("invoices.read"), None),
+            Decision::deny(Reason::NoPermission)
+        );
     }
 
     #[test]
     fn non_members_and_inactive_members_are_denied() {
-        assert_eq!(decide(None, &key("mail.read"), None).reason, Reason::NotAMember);
+        assert_eq!(
+            decide(None, &key("mail.read"), None).reason,
+            Reason::NotAMember
+        );
         let mut f = facts(&["mail.read"], false);
         for (status, reason) in [
             (MembershipStatus::Invited, Reason::Invited),
-            (MembershipStatus::PendingActivation, Reason::PendingActivation),
+            (
+                MembershipStatus::PendingActivation,
+                Reason::PendingActivation,
+            ),
             (MembershipStatus::Suspended, Reason::Suspended),
             (MembershipStatus::Removed, Reason::Removed),
         ] {
             f.status = status;
-            assert_eq!(decide(Some(&f), &key("mail.read"), None), Decision::deny(reason));
+            assert_eq!(
+                decide(Some(&f), &key("mail.read"), None),
+                Decision::deny(reason)
+            );
             assert!(effective_permissions(&f).is_empty());
         }
     }
@@ -172,11 +204,22 @@ mod tests {
     #[test]
     fn overrides_beat_the_role() {
         let mut f = facts(&["orders.place"], false);
-        f.overrides.insert(key("orders.place"), OverrideEffect::Deny);
-        f.overrides.insert(key("invoices.read"), OverrideEffect::Grant);
-        assert_eq!(decide(Some(&f), &key("orders.place"), None).reason, Reason::DeniedByOverride);
-        assert_eq!(decide(Some(&f), &key("invoices.read"), None).reason, Reason::GrantedByOverride);
-        assert_eq!(effective_permissions(&f), [key("invoices.read")].into_iter().collect());
+        f.overrides
+            .insert(key("orders.place"), OverrideEffect::Deny);
+        f.overrides
+            .insert(key("invoices.read"), OverrideEffect::Grant);
+        assert_eq!(
+            decide(Some(&f), &key("orders.place"), None).reason,
+            Reason::DeniedByOverride
+        );
+        assert_eq!(
+            decide(Some(&f), &key("invoices.read"), None).reason,
+            Reason::GrantedByOverride
+        );
+        assert_eq!(
+            effective_permissions(&f),
+            [key("invoices.read")].into_iter().collect()
+        );
     }
 
     #[test]
@@ -184,11 +227,17 @@ mod tests {
         let mut f = facts(&["orders.read"], true);
         f.assignments.insert(order("42"));
         assert!(decide(Some(&f), &key("orders.read"), Some(&order("42"))).allowed);
-        assert_eq!(decide(Some(&f), &key("orders.read"), Some(&order("43"))).reason, Reason::NotAssigned);
+        assert_eq!(
+            decide(Some(&f), &key("orders.read"), Some(&order("43"))).reason,
+            Reason::NotAssigned
+        );
         // Without a resource, the holder may use the feature (on what is theirs).
         assert!(decide(Some(&f), &key("orders.read"), None).allowed);
         // An assignment never grants a permission the member lacks.
-        assert_eq!(decide(Some(&f), &key("orders.place"), Some(&order("42"))).reason, Reason::NoPermission);
+        assert_eq!(
+            decide(Some(&f), &key("orders.place"), Some(&order("42"))).reason,
+            Reason::NoPermission
+        );
     }
 
     #[test]

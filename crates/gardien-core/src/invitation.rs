@@ -75,6 +75,9 @@ mod tests {
         inv.revoked_at = Some(now);
         assert_eq!(inv.state(now), InvitationState::Revoked);
         inv.accepted_at = Some(now);
-        assert_eq!(inv.state(now + Duration::days(30)), InvitationState::Accepted);
+        assert_eq!(
+            inv.state(now + Duration::days(30)),
+            InvitationState::Accepted
+        );
     }
 }

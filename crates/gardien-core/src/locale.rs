@@ -89,7 +89,10 @@ impl FromStr for Language {
         match s.trim().to_ascii_lowercase().as_str() {
             "en" => Ok(Language::En),
             "fr" => Ok(Language::Fr),
-            _ => Err(ValidationError::UnknownValue(s.to_owned(), "language (en, fr)")),
+            _ => Err(ValidationError::UnknownValue(
+                s.to_owned(),
+                "language (en, fr)",
+            )),
         }
     }
 }
@@ -107,8 +110,14 @@ mod tests {
 
     #[test]
     fn negotiates_by_quality_then_order() {
-        assert_eq!(Language::negotiate("fr-FR,fr;q=0.9,en;q=0.8"), Some(Language::Fr));
-        assert_eq!(Language::negotiate("de-DE, en;q=0.5, fr;q=0.7"), Some(Language::Fr));
+        assert_eq!(
+            Language::negotiate("fr-FR,fr;q=0.9,en;q=0.8"),
+            Some(Language::Fr)
+        );
+        assert_eq!(
+            Language::negotiate("de-DE, en;q=0.5, fr;q=0.7"),
+            Some(Language::Fr)
+        );
         assert_eq!(Language::negotiate("en-GB,fr"), Some(Language::En));
         assert_eq!(Language::negotiate("fr;q=0, en;q=0.1"), Some(Language::En));
         assert_eq!(Language::negotiate("de, es"), None);

@@ -38,7 +38,10 @@ impl FromStr for Kind {
         match s {
             "staff" => Ok(Kind::Staff),
             "client" => Ok(Kind::Client),
-            _ => Err(ValidationError::UnknownValue(s.to_owned(), "kind (staff, client)")),
+            _ => Err(ValidationError::UnknownValue(
+                s.to_owned(),
+                "kind (staff, client)",
+            )),
         }
     }
 }
@@ -78,8 +81,18 @@ impl MembershipStatus {
         use MembershipStatus::*;
         use StatusChange::*;
         let next = match (self, change) {
-            (Invited, Accept { requires_activation: true }) => PendingActivation,
-            (Invited, Accept { requires_activation: false }) => Active,
+            (
+                Invited,
+                Accept {
+                    requires_activation: true,
+                },
+            ) => PendingActivation,
+            (
+                Invited,
+                Accept {
+                    requires_activation: false,
+                },
+            ) => Active,
             (PendingActivation, Activate) => Active,
             (Active, Suspend) => Suspended,
             (Suspended, Reactivate) => Active,
@@ -112,7 +125,9 @@ impl FromStr for MembershipStatus {
 #[serde(rename_all = "snake_case")]
 pub enum StatusChange {
     /// The invitee accepted; some organizations then require an administrator's activation.
-    Accept { requires_activation: bool },
+    Accept {
+        requires_activation: bool,
+    },
     Activate,
     Suspend,
     Reactivate,
@@ -137,7 +152,10 @@ impl StatusChange {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LifecycleError {
     #[error("cannot {action} a membership that is {from}", action = change.as_str())]
-    IllegalMove { from: MembershipStatus, change: StatusChange },
+    IllegalMove {
+        from: MembershipStatus,
+        change: StatusChange,
+    },
     #[error("this is the organization's last active administrator: make someone else an administrator first")]
     LastAdministrator,
 }
@@ -171,7 +189,8 @@ pub struct AdministratorCount {
 /// "The last active administrator cannot be removed, suspended or demoted":
 /// a change is refused when it would leave the organization without one.
 pub fn ensure_an_administrator_remains(facts: AdministratorCount) -> Result<(), LifecycleError> {
-    let loses_one = facts.target_is_active_administrator && !facts.target_stays_active_administrator;
+    let loses_one =
+        facts.target_is_active_administrator && !facts.target_stays_active_administrator;
     if loses_one && facts.other_active_administrators == 0 {
         Err(LifecycleError::LastAdministrator)
     } else {
@@ -188,7 +207,11 @@ mod tests {
 
     #[test]
     fn the_documented_path_works() {
-        let s = Invited.apply(Accept { requires_activation: true }).unwrap();
+        let s = Invited
+            .apply(Accept {
+                requires_activation: true,
+            })
+            .unwrap();
         assert_eq!(s, PendingActivation);
         let s = s.apply(Activate).unwrap();
         assert_eq!(s, Active);
@@ -196,7 +219,14 @@ mod tests {
         assert_eq!(Suspended.apply(Reactivate).unwrap(), Active);
         assert_eq!(Active.apply(Remove).unwrap(), Removed);
         assert_eq!(Removed.apply(Restore).unwrap(), Active);
-        assert_eq!(Invited.apply(Accept { requires_activation: false }).unwrap(), Active);
+        assert_eq!(
+            Invited
+                .apply(Accept {
+                    requires_activation: false
+                })
+                .unwrap(),
+            Active
+        );
     }
 
     #[test]
@@ -207,9 +237,16 @@ mod tests {
         assert!(Removed.apply(Remove).is_err());
         assert!(Active.apply(Restore).is_err());
         assert!(PendingActivation.apply(Suspend).is_err());
-        assert!(Suspended.apply(Accept { requires_activation: false }).is_err());
+        assert!(Suspended
+            .apply(Accept {
+                requires_activation: false
+            })
+            .is_err());
         let err = Active.apply(Reactivate).unwrap_err();
-        assert_eq!(err.to_string(), "cannot reactivate a membership that is active");
+        assert_eq!(
+            err.to_string(),
+            "cannot reactivate a membership that is active"
+        );
     }
 
     #[test]
@@ -219,10 +256,25 @@ mod tests {
             target_stays_active_administrator: false,
             other_active_administrators: 0,
         };
-        assert_eq!(ensure_an_administrator_remains(last), Err(LifecycleError::LastAdministrator));
-        assert!(ensure_an_administrator_remains(AdministratorCount { other_active_administrators: 1, ..last }).is_ok());
-        assert!(ensure_an_administrator_remains(AdministratorCount { target_stays_active_administrator: true, ..last }).is_ok());
-        assert!(ensure_an_administrator_remains(AdministratorCount { target_is_active_administrator: false, ..last }).is_ok());
+        assert_eq!(
+            ensure_an_administrator_remains(last),
+            Err(LifecycleError::LastAdministrator)
+        );
+        assert!(ensure_an_administrator_remains(AdministratorCount {
+            other_active_administrators: 1,
+            ..last
+        })
+        .is_ok());
+        assert!(ensure_an_administrator_remains(AdministratorCount {
+            target_stays_active_administrator: true,
+            ..last
+        })
+        .is_ok());
+        assert!(ensure_an_administrator_remains(AdministratorCount {
+            target_is_active_administrator: false,
+            ..last
+        })
+        .is_ok());
     }
 
     fn any_status() -> impl Strategy<Value = MembershipStatus> {
@@ -230,8 +282,12 @@ mod tests {
     }
     fn any_change() -> impl Strategy<Value = StatusChange> {
         prop::sample::select(vec![
-            Accept { requires_activation: true },
-            Accept { requires_activation: false },
+            Accept {
+                requires_activation: true,
+            },
+            Accept {
+                requires_activation: false,
+            },
             Activate,
             Suspend,
             Reactivate,

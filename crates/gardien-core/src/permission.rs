@@ -18,7 +18,8 @@ impl PermissionKey {
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
         let valid_word = |w: &str| {
             w.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-                && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         };
         let ok = input.len() <= Self::MAX
             && input.split('.').count() >= 2
@@ -26,7 +27,9 @@ impl PermissionKey {
         if ok {
             Ok(Self(input.to_owned()))
         } else {
-            Err(ValidationError::PermissionKey(input.chars().take(80).collect()))
+            Err(ValidationError::PermissionKey(
+                input.chars().take(80).collect(),
+            ))
         }
     }
 
@@ -72,14 +75,34 @@ pub struct CatalogEntry {
 /// those of Gardien's own area (team, roles, company, audit).
 pub const DEFAULT_CATALOG: &[CatalogEntry] = &[
     e("mail.read", "Read mail", "Consulter les courriers"),
-    e("mail.download", "Download mail", "Télécharger les courriers"),
-    e("mail.forward", "Order mail forwarding", "Commander une réexpédition"),
+    e(
+        "mail.download",
+        "Download mail",
+        "Télécharger les courriers",
+    ),
+    e(
+        "mail.forward",
+        "Order mail forwarding",
+        "Commander une réexpédition",
+    ),
     e("mail.export", "Export mail", "Exporter les courriers"),
     e("mail.tag", "Tag mail", "Organiser les courriers par tags"),
     e("invoices.read", "Read invoices", "Consulter les factures"),
-    e("invoices.download", "Download invoices", "Télécharger les factures"),
-    e("formalities.read", "Follow formalities", "Suivre les formalités"),
-    e("formalities.provide", "Provide information for formalities", "Fournir des informations pour les formalités"),
+    e(
+        "invoices.download",
+        "Download invoices",
+        "Télécharger les factures",
+    ),
+    e(
+        "formalities.read",
+        "Follow formalities",
+        "Suivre les formalités",
+    ),
+    e(
+        "formalities.provide",
+        "Provide information for formalities",
+        "Fournir des informations pour les formalités",
+    ),
     e("formalities.sign", "Sign documents", "Signer les documents"),
     e("orders.read", "Read orders", "Consulter les commandes"),
     e("orders.place", "Place orders", "Passer des commandes"),
@@ -89,13 +112,29 @@ pub const DEFAULT_CATALOG: &[CatalogEntry] = &[
     e("team.read", "See the team", "Voir l'équipe"),
     e("team.invite", "Invite members", "Inviter des membres"),
     e("team.manage", "Manage members", "Gérer les membres"),
-    e("roles.manage", "Manage roles and rights", "Gérer les rôles et les droits"),
-    e("company.edit", "Edit company details", "Modifier les informations de l'entreprise"),
-    e("audit.read", "Read the audit trail", "Consulter le journal d'audit"),
+    e(
+        "roles.manage",
+        "Manage roles and rights",
+        "Gérer les rôles et les droits",
+    ),
+    e(
+        "company.edit",
+        "Edit company details",
+        "Modifier les informations de l'entreprise",
+    ),
+    e(
+        "audit.read",
+        "Read the audit trail",
+        "Consulter le journal d'audit",
+    ),
 ];
 
 const fn e(key: &'static str, label_en: &'static str, label_fr: &'static str) -> CatalogEntry {
-    CatalogEntry { key, label_en, label_fr }
+    CatalogEntry {
+        key,
+        label_en,
+        label_fr,
+    }
 }
 
 #[cfg(test)]
@@ -106,8 +145,20 @@ mod tests {
     fn parses_dotted_lowercase_keys() {
         assert_eq!(PermissionKey::parse("mail.read").unwrap().group(), "mail");
         assert!(PermissionKey::parse("orders.place_bulk").is_ok());
-        for bad in ["mail", "Mail.read", "mail..read", ".mail", "mail.read.", "mail.1read", "mail read", ""] {
-            assert!(PermissionKey::parse(bad).is_err(), "{bad} should be refused");
+        for bad in [
+            "mail",
+            "Mail.read",
+            "mail..read",
+            ".mail",
+            "mail.read.",
+            "mail.1read",
+            "mail read",
+            "",
+        ] {
+            assert!(
+                PermissionKey::parse(bad).is_err(),
+                "{bad} should be refused"
+            );
         }
     }
 

@@ -66,12 +66,48 @@ impl RoleTemplate {
 
 /// The templates every organization receives at creation (seeds 001, 003, 004).
 pub const BUILT_IN_ROLES: &[RoleTemplate] = &[
-    RoleTemplate { key: "administrator", name_en: "Administrator", name_fr: "Administrateur", grants: &["*"], scoped: false },
-    RoleTemplate { key: "manager", name_en: "Manager", name_fr: "Gestionnaire", grants: &["*"], scoped: false },
-    RoleTemplate { key: "mail_management", name_en: "Mail management", name_fr: "Gestion de courrier", grants: &["mail"], scoped: false },
-    RoleTemplate { key: "billing", name_en: "Billing", name_fr: "Facturation", grants: &["invoices"], scoped: false },
-    RoleTemplate { key: "formalities", name_en: "Formalities", name_fr: "Gestion de formalités", grants: &["formalities"], scoped: false },
-    RoleTemplate { key: "user", name_en: "User", name_fr: "Utilisateur", grants: &["services.read", "services.manage", "orders.read"], scoped: true },
+    RoleTemplate {
+        key: "administrator",
+        name_en: "Administrator",
+        name_fr: "Administrateur",
+        grants: &["*"],
+        scoped: false,
+    },
+    RoleTemplate {
+        key: "manager",
+        name_en: "Manager",
+        name_fr: "Gestionnaire",
+        grants: &["*"],
+        scoped: false,
+    },
+    RoleTemplate {
+        key: "mail_management",
+        name_en: "Mail management",
+        name_fr: "Gestion de courrier",
+        grants: &["mail"],
+        scoped: false,
+    },
+    RoleTemplate {
+        key: "billing",
+        name_en: "Billing",
+        name_fr: "Facturation",
+        grants: &["invoices"],
+        scoped: false,
+    },
+    RoleTemplate {
+        key: "formalities",
+        name_en: "Formalities",
+        name_fr: "Gestion de formalités",
+        grants: &["formalities"],
+        scoped: false,
+    },
+    RoleTemplate {
+        key: "user",
+        name_en: "User",
+        name_fr: "Utilisateur",
+        grants: &["services.read", "services.manage", "orders.read"],
+        scoped: true,
+    },
 ];
 
 #[cfg(test)]
@@ -96,7 +132,10 @@ mod tests {
 
     #[test]
     fn mail_management_grants_only_mail() {
-        let mail = BUILT_IN_ROLES.iter().find(|t| t.key == "mail_management").unwrap();
+        let mail = BUILT_IN_ROLES
+            .iter()
+            .find(|t| t.key == "mail_management")
+            .unwrap();
         let perms = mail.permissions();
         assert!(!perms.is_empty());
         assert!(perms.iter().all(|p| p.group() == "mail"));
@@ -106,6 +145,9 @@ mod tests {
     fn user_template_is_scoped_and_not_an_administrator() {
         let user = BUILT_IN_ROLES.iter().find(|t| t.key == "user").unwrap();
         assert!(user.scoped);
-        assert!(!user.permissions().iter().any(|p| p.as_str() == ADMINISTRATION_PERMISSION));
+        assert!(!user
+            .permissions()
+            .iter()
+            .any(|p| p.as_str() == ADMINISTRATION_PERMISSION));
     }
 }

@@ -22,7 +22,11 @@ pub fn bounded(input: &str, field: &'static str, max: usize) -> Result<String, V
 }
 
 /// Like [`bounded`], but an empty input is `None` (an optional field left blank).
-pub fn optional(input: &str, field: &'static str, max: usize) -> Result<Option<String>, ValidationError> {
+pub fn optional(
+    input: &str,
+    field: &'static str,
+    max: usize,
+) -> Result<Option<String>, ValidationError> {
     if input.trim().is_empty() {
         Ok(None)
     } else {
@@ -66,18 +70,28 @@ mod tests {
 
     #[test]
     fn trims_and_bounds() {
-        assert_eq!(PersonName::parse("  Ana ", "first name").unwrap().as_str(), "Ana");
+        assert_eq!(
+            PersonName::parse("  Ana ", "first name").unwrap().as_str(),
+            "Ana"
+        );
         assert_eq!(
             PersonName::parse(" ", "first name"),
-            Err(ValidationError::Empty { field: "first name" })
+            Err(ValidationError::Empty {
+                field: "first name"
+            })
         );
         assert_eq!(
             PersonName::parse(&"x".repeat(101), "last name"),
-            Err(ValidationError::TooLong { field: "last name", max: 100 })
+            Err(ValidationError::TooLong {
+                field: "last name",
+                max: 100
+            })
         );
         assert_eq!(
             DisplayName::parse("Acme\u{0}", "organization name"),
-            Err(ValidationError::ControlCharacters { field: "organization name" })
+            Err(ValidationError::ControlCharacters {
+                field: "organization name"
+            })
         );
         assert_eq!(optional("  ", "phone", 30), Ok(None));
     }

@@ -88,7 +88,10 @@ mod tests {
     fn refuses_malformed() {
         assert_eq!(Token::parse(""), Err(ValidationError::MalformedToken));
         assert_eq!(Token::parse("short"), Err(ValidationError::MalformedToken));
-        assert_eq!(Token::parse(&"*".repeat(43)), Err(ValidationError::MalformedToken));
+        assert_eq!(
+            Token::parse(&"*".repeat(43)),
+            Err(ValidationError::MalformedToken)
+        );
     }
 
     proptest! {

@@ -1,0 +1,35 @@
+//! Gardien's storage: one [`Store`] interface and two real back ends through
+//! sqlx, SQLite (the embedded default) and PostgreSQL (for scale-out).
+//!
+//! Every change runs in a [`Transaction`]: the service layer validates,
+//! authorizes, writes the change, its audit event and its outbox mail, then
+//! commits once — so there is never a change without its event or its mail.
+
+mod api;
+mod engine;
+mod error;
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+pub mod test_support;
+
+pub use api::*;
+pub use error::StoreError;
+
+use std::sync::Arc;
+
+/// Opens the database named by `url` (`sqlite://path` or `postgres://…`),
+/// creating an SQLite file if needed, and brings its schema up to date.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url, None).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else {
+        Err(StoreError::Config(format!(
+            "the database URL must start with sqlite:// or postgres://, not '{}'",
+            url.split(':').next().unwrap_or_default()
+        )))
+    }
+}

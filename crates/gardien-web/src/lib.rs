@@ -1,0 +1,31 @@
+//! Gardien's HTTP layer: the axum router, its tower layers (request ids,
+//! tracing, security headers, timeouts, CSRF, language), the JSON API under
+//! `/api/v1` with its OpenAPI document, and the server-rendered pages.
+//!
+//! Start at [`router`]; errors become responses in [`error`] only.
+
+pub mod api;
+pub mod csrf;
+pub mod error;
+pub mod i18n;
+mod middleware;
+pub mod pages;
+mod state;
+
+pub use error::{ApiError, Problem, ProblemFieldError};
+pub use i18n::{Lang, Translator};
+pub use middleware::REQUEST_TIMEOUT;
+pub use state::{AppState, WebSettings};
+
+use axum::Router;
+
+/// The whole HTTP service: every route, wrapped in the layers every response
+/// goes through (see [`middleware::apply`] for their order and why).
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed);
+    middleware::apply(routes, state.clone()).with_state(state)
+}

@@ -1,0 +1,615 @@
+//! The store both back ends share: [`SqlStore`] and [`SqlTx`] run the SQL of
+//! [`crate::sql`] through sqlx on any [`Dialect`], so each behaviour is
+//! written once. A back end module supplies only what truly differs: how to
+//! connect, how a write transaction begins, row locking for the outbox claim,
+//! how its errors name a constraint, and how times are encoded.
+
+use async_trait::async_trait;
+use gardien_core::audit::AuditEvent;
+use gardien_core::invitation::Invitation;
+use gardien_core::role::ADMINISTRATION_PERMISSION;
+use gardien_core::{
+    Account, AccountId, Email, InvitationId, MailId, Membership, MembershipId, MembershipStatus,
+    Organization, OrganizationId, Role, RoleId, TokenHash,
+};
+use sqlx::error::{DatabaseError, ErrorKind};
+use sqlx::types::Json;
+use sqlx::{Database, Encode, Executor, IntoArguments, Pool, Type};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::rows::{self, DbTime, RowExt};
+use crate::{
+    sql, Backend, MemberFilter, NewAccount, NewMail, OutboxMessage, Page, PageRequest, Store,
+    StoreError, Transaction,
+};
+
+/// What a back end adds to the shared store.
+pub(crate) trait Dialect: Database {
+    const BACKEND: Backend;
+    /// The statement that opens every transaction (`None`: the driver's default).
+    const BEGIN: Option<&'static str>;
+    /// Appended to the outbox claim's selection so that concurrent claims
+    /// skip each other's rows (empty where a write transaction already
+    /// excludes every other writer).
+    const CLAIM_LOCK: &'static str;
+    /// The stable name of the uniqueness rule a violation reports.
+    fn unique_constraint(error: &dyn DatabaseError) -> &'static str;
+    /// Whether an error of no standard kind is still a refusal by the schema
+    /// (a trigger, an integrity rule).
+    fn is_refusal(error: &dyn DatabaseError) -> bool;
+    fn rows_affected(result: &Self::QueryResult) -> u64;
+}
+
+/// Maps a database error to the store's error, in one place for both back ends.
+pub(crate) fn map_error<DB: Dialect>(error: sqlx::Error) -> StoreError {
+    match error {
+        sqlx::Error::Database(db) => match db.kind() {
+            ErrorKind::UniqueViolation => StoreError::Conflict {
+                constraint: DB::unique_constraint(db.as_ref()),
+            },
+            ErrorKind::ForeignKeyViolation
+            | ErrorKind::NotNullViolation
+            | ErrorKind::CheckViolation => StoreError::Invalid(db.message().to_owned()),
+            _ if DB::is_refusal(db.as_ref()) => StoreError::Invalid(db.message().to_owned()),
+            _ => StoreError::Database(sqlx::Error::Database(db)),
+        },
+        e @ (sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_)) => {
+            StoreError::Corrupt(e.to_string())
+        }
+        e @ (sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        other => StoreError::Database(other),
+    }
+}
+
+/// The SQL that leases due messages: `$1` now, `$2` the lease's end, `$3` the limit.
+fn claim_mail_sql<DB: Dialect>() -> String {
+    format!(
+        "WITH due AS (SELECT id FROM outbox WHERE {due} ORDER BY id LIMIT $3 {lock}) \
+         UPDATE outbox SET locked_until = $2, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM due) RETURNING {columns}",
+        due = sql::MAIL_DUE,
+        lock = DB::CLAIM_LOCK,
+        columns = sql::MAIL_COLUMNS,
+    )
+}
+
+/// A store over a pool of one back end.
+pub(crate) struct SqlStore<DB: Database> {
+    pub(crate) pool: Pool<DB>,
+}
+
+/// A transaction of one back end; sqlx rolls it back when dropped uncommitted.
+pub(crate) struct SqlTx<DB: Database> {
+    tx: sqlx::Transaction<'static, DB>,
+}
+
+impl<DB: Dialect> SqlStore<DB> {
+    async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, DB>, StoreError> {
+        match DB::BEGIN {
+            Some(statement) => self.pool.begin_with(statement).await,
+            None => self.pool.begin().await,
+        }
+        .map_err(map_error::<DB>)
+    }
+}
+
+#[async_trait]
+impl<DB> Store for SqlStore<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    DB::Row: RowExt,
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Uuid>: Encode<'q, DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> bool: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> DbTime: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<DbTime>: Encode<'q, DB>,
+    for<'q> Json<serde_json::Value>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Json<serde_json::Value>>: Encode<'q, DB>,
+{
+    fn backend(&self) -> Backend {
+        DB::BACKEND
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
+        Ok(Box::new(SqlTx {
+            tx: self.begin_tx().await?,
+        }))
+    }
+
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let mut tx = self.begin_tx().await?;
+        let rows = sqlx::query(&claim_mail_sql::<DB>())
+            .bind(DbTime(now))
+            .bind(DbTime(now + lease))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        tx.commit().await.map_err(map_error::<DB>)?;
+        let mut messages = rows
+            .iter()
+            .map(rows::outbox_message)
+            .collect::<Result<Vec<_>, _>>()?;
+        messages.sort_by_key(|m| m.id);
+        Ok(messages)
+    }
+
+    async fn mark_mail_sent(&self, id: MailId, at: OffsetDateTime) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::MARK_MAIL_SENT)
+            .bind(id.as_uuid())
+            .bind(DbTime(at))
+            .execute(&self.pool)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "mail")
+    }
+
+    async fn mark_mail_failed(
+        &self,
+        id: MailId,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError> {
+        let (statement, at) = match retry_at {
+            Some(at) => (sql::MARK_MAIL_RETRY, at),
+            None => (sql::MARK_MAIL_ABANDONED, OffsetDateTime::now_utc()),
+        };
+        let done = sqlx::query(statement)
+            .bind(id.as_uuid())
+            .bind(error.to_owned())
+            .bind(DbTime(at))
+            .execute(&self.pool)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "mail")
+    }
+
+    async fn mail(&self, id: MailId) -> Result<Option<OutboxMessage>, StoreError> {
+        let row = sqlx::query(&sql::mail_where("id = $1"))
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::outbox_message).transpose()
+    }
+}
+
+/// `NotFound(what)` when a statement changed no row.
+fn found(rows_affected: u64, what: &'static str) -> Result<(), StoreError> {
+    if rows_affected == 0 {
+        Err(StoreError::NotFound(what))
+    } else {
+        Ok(())
+    }
+}
+
+/// The page size actually served.
+fn limit(page: PageRequest) -> u32 {
+    page.limit.clamp(1, PageRequest::MAX_LIMIT)
+}
+
+/// Reads `limit + 1` rows so that a page knows whether another follows.
+fn fetch_limit(page: PageRequest) -> i64 {
+    i64::from(limit(page)) + 1
+}
+
+#[async_trait]
+impl<DB> Transaction for SqlTx<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    DB::Row: RowExt,
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Uuid>: Encode<'q, DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> bool: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> DbTime: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<DbTime>: Encode<'q, DB>,
+    for<'q> Json<serde_json::Value>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Json<serde_json::Value>>: Encode<'q, DB>,
+{
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(map_error::<DB>)
+    }
+
+    async fn insert_account(&mut self, new: &NewAccount) -> Result<(), StoreError> {
+        let account = &new.account;
+        sqlx::query(sql::INSERT_ACCOUNT)
+            .bind(account.id.as_uuid())
+            .bind(account.email.as_str().to_owned())
+            .bind(account.email.normalized().to_owned())
+            .bind(account.first_name.clone())
+            .bind(account.last_name.clone())
+            .bind(account.language.code().to_owned())
+            .bind(new.password_hash.clone())
+            .bind(account.email_verified_at.map(DbTime))
+            .bind(DbTime(account.created_at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn account(&mut self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query(&sql::account_where("id = $1"))
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::account).transpose()
+    }
+
+    async fn account_by_email(&mut self, email: &Email) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query(&sql::account_where("email_normalized = $1"))
+            .bind(email.normalized().to_owned())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::account).transpose()
+    }
+
+    async fn password_hash(&mut self, id: AccountId) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(sql::PASSWORD_HASH)
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(match row {
+            Some(row) => row.opt_text("password_hash")?,
+            None => None,
+        })
+    }
+
+    async fn insert_organization(&mut self, organization: &Organization) -> Result<(), StoreError> {
+        sqlx::query(sql::INSERT_ORGANIZATION)
+            .bind(organization.id.as_uuid())
+            .bind(organization.name.clone())
+            .bind(organization.requires_activation)
+            .bind(DbTime(organization.created_at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn organization(
+        &mut self,
+        id: OrganizationId,
+    ) -> Result<Option<Organization>, StoreError> {
+        let row = sqlx::query(sql::ORGANIZATION)
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::organization).transpose()
+    }
+
+    async fn insert_role(&mut self, role: &Role) -> Result<(), StoreError> {
+        sqlx::query(sql::INSERT_ROLE)
+            .bind(role.id.as_uuid())
+            .bind(role.organization_id.as_uuid())
+            .bind(role.template.clone())
+            .bind(role.name.clone())
+            .bind(role.description.clone())
+            .bind(role.scoped)
+            .bind(DbTime(OffsetDateTime::now_utc()))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        for permission in &role.permissions {
+            sqlx::query(sql::INSERT_ROLE_PERMISSION)
+                .bind(role.id.as_uuid())
+                .bind(permission.as_str().to_owned())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_error::<DB>)?;
+        }
+        Ok(())
+    }
+
+    async fn role(
+        &mut self,
+        organization: OrganizationId,
+        id: RoleId,
+    ) -> Result<Option<Role>, StoreError> {
+        let Some(row) = sqlx::query(sql::ROLE)
+            .bind(organization.as_uuid())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?
+        else {
+            return Ok(None);
+        };
+        let permissions = sqlx::query(sql::ROLE_PERMISSIONS)
+            .bind(id.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        let roles = rows::with_permissions(vec![rows::role(&row)?], &permissions)?;
+        Ok(roles.into_iter().next())
+    }
+
+    async fn roles(&mut self, organization: OrganizationId) -> Result<Vec<Role>, StoreError> {
+        let roles = sqlx::query(sql::ROLES)
+            .bind(organization.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        let permissions = sqlx::query(sql::ROLES_PERMISSIONS)
+            .bind(organization.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        let roles = roles
+            .iter()
+            .map(rows::role)
+            .collect::<Result<Vec<_>, _>>()?;
+        rows::with_permissions(roles, &permissions)
+    }
+
+    async fn insert_membership(&mut self, membership: &Membership) -> Result<(), StoreError> {
+        sqlx::query(sql::INSERT_MEMBERSHIP)
+            .bind(membership.id.as_uuid())
+            .bind(membership.organization_id.as_uuid())
+            .bind(membership.account_id.as_uuid())
+            .bind(membership.kind.as_str().to_owned())
+            .bind(membership.role_id.as_uuid())
+            .bind(membership.status.as_str().to_owned())
+            .bind(DbTime(membership.created_at))
+            .bind(DbTime(membership.updated_at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn membership(
+        &mut self,
+        organization: OrganizationId,
+        id: MembershipId,
+    ) -> Result<Option<Membership>, StoreError> {
+        let row = sqlx::query(&sql::membership_where("organization_id = $1 AND id = $2"))
+            .bind(organization.as_uuid())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::membership).transpose()
+    }
+
+    async fn membership_of(
+        &mut self,
+        organization: OrganizationId,
+        account: AccountId,
+    ) -> Result<Option<Membership>, StoreError> {
+        let row = sqlx::query(&sql::membership_where(
+            "organization_id = $1 AND account_id = $2",
+        ))
+        .bind(organization.as_uuid())
+        .bind(account.as_uuid())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::membership).transpose()
+    }
+
+    async fn memberships_of_account(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Vec<Membership>, StoreError> {
+        let rows = sqlx::query(&sql::membership_where("account_id = $1 ORDER BY id"))
+            .bind(account.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        rows.iter().map(rows::membership).collect()
+    }
+
+    async fn set_membership_status(
+        &mut self,
+        organization: OrganizationId,
+        id: MembershipId,
+        status: MembershipStatus,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::SET_MEMBERSHIP_STATUS)
+            .bind(organization.as_uuid())
+            .bind(id.as_uuid())
+            .bind(status.as_str().to_owned())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "membership")
+    }
+
+    async fn set_membership_role(
+        &mut self,
+        organization: OrganizationId,
+        id: MembershipId,
+        role: RoleId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::SET_MEMBERSHIP_ROLE)
+            .bind(organization.as_uuid())
+            .bind(id.as_uuid())
+            .bind(role.as_uuid())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "membership")
+    }
+
+    async fn memberships(
+        &mut self,
+        organization: OrganizationId,
+        filter: &MemberFilter,
+        page: PageRequest,
+    ) -> Result<Page<Membership>, StoreError> {
+        let rows = sqlx::query(sql::MEMBERSHIPS_PAGE)
+            .bind(organization.as_uuid())
+            .bind(page.after)
+            .bind(filter.status.map(|s| s.as_str().to_owned()))
+            .bind(filter.role_id.map(|r| r.as_uuid()))
+            .bind(filter.kind.map(|k| k.as_str().to_owned()))
+            .bind(fetch_limit(page))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        let items = rows
+            .iter()
+            .map(rows::membership)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows::page(items, limit(page), |m| m.id.as_uuid()))
+    }
+
+    async fn count_active_administrators(
+        &mut self,
+        organization: OrganizationId,
+    ) -> Result<u64, StoreError> {
+        let row = sqlx::query(sql::COUNT_ACTIVE_ADMINISTRATORS)
+            .bind(organization.as_uuid())
+            .bind(ADMINISTRATION_PERMISSION.to_owned())
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        let n = row.int64("n")?;
+        u64::try_from(n).map_err(|e| StoreError::Corrupt(format!("count: {e}")))
+    }
+
+    async fn insert_invitation(
+        &mut self,
+        invitation: &Invitation,
+        token: &TokenHash,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::INSERT_INVITATION)
+            .bind(invitation.id.as_uuid())
+            .bind(invitation.organization_id.as_uuid())
+            .bind(invitation.membership_id.as_uuid())
+            .bind(invitation.email.as_str().to_owned())
+            .bind(invitation.email.normalized().to_owned())
+            .bind(invitation.language.code().to_owned())
+            .bind(token.as_str().to_owned())
+            .bind(invitation.invited_by.map(|a| a.as_uuid()))
+            .bind(DbTime(invitation.created_at))
+            .bind(DbTime(invitation.expires_at))
+            .bind(invitation.accepted_at.map(DbTime))
+            .bind(invitation.revoked_at.map(DbTime))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn invitation_by_token(
+        &mut self,
+        token: &TokenHash,
+    ) -> Result<Option<Invitation>, StoreError> {
+        let row = sqlx::query(sql::INVITATION_BY_TOKEN)
+            .bind(token.as_str().to_owned())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::invitation).transpose()
+    }
+
+    async fn revoke_invitation(
+        &mut self,
+        organization: OrganizationId,
+        id: InvitationId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::REVOKE_INVITATION)
+            .bind(organization.as_uuid())
+            .bind(id.as_uuid())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "invitation")
+    }
+
+    async fn append_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
+        let (actor_type, actor_id) = rows::actor_columns(&event.actor);
+        sqlx::query(sql::INSERT_AUDIT_EVENT)
+            .bind(event.id.as_uuid())
+            .bind(DbTime(event.occurred_at))
+            .bind(event.organization_id.map(|o| o.as_uuid()))
+            .bind(actor_type.to_owned())
+            .bind(actor_id)
+            .bind(event.action.clone())
+            .bind(event.target.clone())
+            .bind(event.before.clone().map(Json))
+            .bind(event.after.clone().map(Json))
+            .bind(event.ip.clone())
+            .bind(event.user_agent.clone())
+            .bind(event.request_id.clone())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn audit_events(
+        &mut self,
+        organization: OrganizationId,
+        page: PageRequest,
+    ) -> Result<Page<AuditEvent>, StoreError> {
+        let rows = sqlx::query(sql::AUDIT_EVENTS_PAGE)
+            .bind(organization.as_uuid())
+            .bind(page.after)
+            .bind(fetch_limit(page))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        let items = rows
+            .iter()
+            .map(rows::audit_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows::page(items, limit(page), |e| e.id.as_uuid()))
+    }
+
+    async fn enqueue_mail(
+        &mut self,
+        mail: &NewMail,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::INSERT_MAIL)
+            .bind(mail.id.as_uuid())
+            .bind(DbTime(now))
+            .bind(mail.to.as_str().to_owned())
+            .bind(mail.subject.clone())
+            .bind(mail.text_body.clone())
+            .bind(mail.html_body.clone())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,136 @@
+//! The SQL text both back ends run, and the names of the schema's uniqueness
+//! rules. The dialects agree on everything here (SQLite accepts `$n`
+//! placeholders); what differs lives in each back end's `Dialect`.
+
+pub(crate) const INSERT_ACCOUNT: &str = "INSERT INTO accounts \
+    (id, email, email_normalized, first_name, last_name, language, password_hash, \
+     email_verified_at, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+const ACCOUNT_COLUMNS: &str =
+    "id, email, first_name, last_name, language, email_verified_at, created_at";
+pub(crate) fn account_where(condition: &str) -> String {
+    format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {condition}")
+}
+pub(crate) const PASSWORD_HASH: &str = "SELECT password_hash FROM accounts WHERE id = $1";
+
+pub(crate) const INSERT_ORGANIZATION: &str = "INSERT INTO organizations \
+    (id, name, requires_activation, created_at) VALUES ($1, $2, $3, $4)";
+pub(crate) const ORGANIZATION: &str = "SELECT id, name, requires_activation, created_at \
+    FROM organizations WHERE id = $1";
+
+pub(crate) const INSERT_ROLE: &str = "INSERT INTO roles \
+    (id, organization_id, template, name, description, scoped, created_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub(crate) const INSERT_ROLE_PERMISSION: &str =
+    "INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2)";
+pub(crate) const ROLE: &str = "SELECT id, organization_id, template, name, description, scoped \
+    FROM roles WHERE organization_id = $1 AND id = $2";
+pub(crate) const ROLE_PERMISSIONS: &str =
+    "SELECT role_id, permission FROM role_permissions WHERE role_id = $1";
+pub(crate) const ROLES: &str = "SELECT id, organization_id, template, name, description, scoped \
+    FROM roles WHERE organization_id = $1 ORDER BY id";
+pub(crate) const ROLES_PERMISSIONS: &str = "SELECT p.role_id, p.permission \
+    FROM role_permissions p JOIN roles r ON r.id = p.role_id WHERE r.organization_id = $1";
+
+pub(crate) const INSERT_MEMBERSHIP: &str = "INSERT INTO memberships \
+    (id, organization_id, account_id, kind, role_id, status, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const MEMBERSHIP_COLUMNS: &str =
+    "id, organization_id, account_id, kind, role_id, status, created_at, updated_at";
+pub(crate) fn membership_where(condition: &str) -> String {
+    format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE {condition}")
+}
+/// One page of members: optional cursor and filters, oldest first.
+pub(crate) const MEMBERSHIPS_PAGE: &str = "SELECT id, organization_id, account_id, kind, role_id, \
+    status, created_at, updated_at FROM memberships \
+    WHERE organization_id = $1 AND ($2 IS NULL OR id > $2) AND ($3 IS NULL OR status = $3) \
+    AND ($4 IS NULL OR role_id = $4) AND ($5 IS NULL OR kind = $5) \
+    ORDER BY id LIMIT $6";
+pub(crate) const SET_MEMBERSHIP_STATUS: &str =
+    "UPDATE memberships SET status = $3, updated_at = $4 \
+    WHERE organization_id = $1 AND id = $2";
+pub(crate) const SET_MEMBERSHIP_ROLE: &str =
+    "UPDATE memberships SET role_id = $3, updated_at = $4 \
+    WHERE organization_id = $1 AND id = $2";
+pub(crate) const COUNT_ACTIVE_ADMINISTRATORS: &str = "SELECT COUNT(*) AS n \
+    FROM memberships m JOIN roles r ON r.id = m.role_id \
+    WHERE m.organization_id = $1 AND m.status = 'active' AND NOT r.scoped \
+    AND EXISTS (SELECT 1 FROM role_permissions p WHERE p.role_id = r.id AND p.permission = $2)";
+
+pub(crate) const INSERT_INVITATION: &str = "INSERT INTO invitations \
+    (id, organization_id, membership_id, email, email_normalized, language, token_hash, \
+     invited_by, created_at, expires_at, accepted_at, revoked_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+pub(crate) const INVITATION_BY_TOKEN: &str = "SELECT id, organization_id, membership_id, email, \
+    language, invited_by, created_at, expires_at, accepted_at, revoked_at \
+    FROM invitations WHERE token_hash = $1";
+/// Keeps the first revocation time; an accepted invitation cannot be revoked.
+pub(crate) const REVOKE_INVITATION: &str = "UPDATE invitations \
+    SET revoked_at = COALESCE(revoked_at, $3) \
+    WHERE organization_id = $1 AND id = $2 AND accepted_at IS NULL";
+
+pub(crate) const INSERT_AUDIT_EVENT: &str = "INSERT INTO audit_events \
+    (id, occurred_at, organization_id, actor_type, actor_id, action, target, before, after, \
+     ip, user_agent, request_id) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+/// Newest first; the cursor is the last id of the previous page.
+pub(crate) const AUDIT_EVENTS_PAGE: &str = "SELECT id, occurred_at, organization_id, actor_type, \
+    actor_id, action, target, before, after, ip, user_agent, request_id FROM audit_events \
+    WHERE organization_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3";
+
+pub(crate) const INSERT_MAIL: &str = "INSERT INTO outbox \
+    (id, created_at, recipient, subject, text_body, html_body, attempts, next_attempt_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, 0, $2)";
+/// The outbox columns an [`crate::OutboxMessage`] is read from.
+pub(crate) const MAIL_COLUMNS: &str =
+    "id, recipient, subject, text_body, html_body, attempts, created_at, sent_at, failed_at, last_error";
+pub(crate) fn mail_where(condition: &str) -> String {
+    format!("SELECT {MAIL_COLUMNS} FROM outbox WHERE {condition}")
+}
+/// Which messages a claim at `$1` may take: undelivered, due, not leased.
+pub(crate) const MAIL_DUE: &str =
+    "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
+    AND (locked_until IS NULL OR locked_until <= $1)";
+pub(crate) const MARK_MAIL_SENT: &str =
+    "UPDATE outbox SET sent_at = $2, locked_until = NULL WHERE id = $1";
+pub(crate) const MARK_MAIL_RETRY: &str = "UPDATE outbox \
+    SET last_error = $2, next_attempt_at = $3, locked_until = NULL WHERE id = $1";
+pub(crate) const MARK_MAIL_ABANDONED: &str = "UPDATE outbox \
+    SET last_error = $2, failed_at = $3, locked_until = NULL WHERE id = $1";
+
+/// The uniqueness rules of the schema: the stable name reported in
+/// [`crate::StoreError::Conflict`] (also the PostgreSQL constraint or index
+/// name) and the columns SQLite names in its "UNIQUE constraint failed" message.
+pub(crate) const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
+    ("accounts_email", "accounts.email_normalized"),
+    ("roles_name", "roles.organization_id, roles.name"),
+    (
+        "memberships_account",
+        "memberships.organization_id, memberships.account_id",
+    ),
+    ("invitations_pending", "invitations.membership_id"),
+    ("invitations_token", "invitations.token_hash"),
+    (
+        "assignments_resource",
+        "assignments.membership_id, assignments.resource_type, assignments.resource_id",
+    ),
+    (
+        "role_permissions_pkey",
+        "role_permissions.role_id, role_permissions.permission",
+    ),
+    (
+        "overrides_pkey",
+        "overrides.membership_id, overrides.permission",
+    ),
+    ("accounts_pkey", "accounts.id"),
+    ("organizations_pkey", "organizations.id"),
+    ("roles_pkey", "roles.id"),
+    ("memberships_pkey", "memberships.id"),
+    ("assignments_pkey", "assignments.id"),
+    ("invitations_pkey", "invitations.id"),
+    ("audit_events_pkey", "audit_events.id"),
+    ("outbox_pkey", "outbox.id"),
+];
+
+/// The name reported for a uniqueness rule missing from [`UNIQUE_CONSTRAINTS`].
+pub(crate) const UNKNOWN_CONSTRAINT: &str = "unique";

@@ -1,0 +1,93 @@
+# Gardien — messages français des pages et des problèmes de l’API.
+# Chaque clé existe aussi dans en/main.ftl (un test le vérifie).
+
+## Mise en page
+product-name = Gardien
+lang-name = Français
+lang-switch-label = Langue
+footer-version = Gardien { $version } · gestion des équipes et des accès, auto-hébergée
+footer-api = API (OpenAPI)
+
+## Page d’accueil
+home-title = Gardien — Gestion de l’équipe et des accès
+home-eyebrow = Mon équipe · Utilisateurs et droits
+home-heading = Un identifiant personnel pour chaque collaborateur de vos clients
+home-lead = Gardien est l’espace « Mon équipe » de votre portail client : chaque entreprise invite ses collaborateurs, choisit ce que chacun peut voir et faire, et le modifie à tout moment — fini les mots de passe partagés.
+home-sign-in = Se connecter
+home-sign-up = Créer un compte
+home-features-label = Ce que fait Gardien
+home-feature-team-title = Toute l’équipe, au même endroit
+home-feature-team-text = Invitez collaborateurs et contacts clients par e-mail, renvoyez ou annulez une invitation, suspendez et rétablissez un accès. Une même personne peut appartenir à plusieurs entreprises avec un seul identifiant.
+home-feature-roles-title = Rôles et droits
+home-feature-roles-text = Partez de rôles prêts à l’emploi — Administrateur, Facturation, Gestion de courrier — ou créez les vôtres, et ajustez les droits de chacun. Les changements s’appliquent immédiatement.
+home-feature-audit-title = Chaque changement est tracé
+home-feature-audit-text = Qui a donné quel accès à qui, et quand. Auditez régulièrement les accès et repérez qui ne s’est pas connecté depuis longtemps.
+home-lifecycle-title = La vie d’un accès
+home-lifecycle-text = La place de chaque personne dans une entreprise a un statut, affiché sur la page de l’équipe.
+status-invited = Invité
+status-invited-text = Un lien d’invitation a été envoyé par e-mail ; il expire s’il n’est pas utilisé.
+status-pending-activation = En attente d’activation
+status-pending-activation-text = Invitation acceptée, en attente d’activation par un administrateur.
+status-active = Actif
+status-active-text = Se connecte et travaille avec les droits de son rôle.
+status-suspended = Suspendu
+status-suspended-text = Accès coupé immédiatement ; peut être réactivé.
+status-removed = Retiré
+status-removed-text = Conservé dans l’historique, barré ; peut être rétabli.
+language-form-title = Langue
+language-form-text = Choisissez la langue des pages de Gardien sur ce navigateur.
+language-form-label = Langue d’affichage
+language-form-submit = Enregistrer
+flash-language-saved = Votre préférence de langue a été enregistrée.
+
+## Pages d’erreur
+error-status = Erreur { $status }
+error-home = Retour à l’accueil
+error-reference = Référence à indiquer si vous contactez le support :
+
+## Problèmes (erreurs de l’API et pages d’erreur) : un titre, puis que faire
+problem-validation-title = Certaines valeurs ne sont pas valides
+problem-validation-detail = Corrigez les champs indiqués et réessayez.
+problem-bad-request-title = Requête incorrecte
+problem-bad-request-detail = La requête n’a pas pu être comprise. Vérifiez ses paramètres et réessayez.
+problem-unauthorized-title = Connexion requise
+problem-unauthorized-detail = Connectez-vous, ou envoyez une clé d’API valide, puis réessayez.
+problem-forbidden-title = Accès refusé
+problem-forbidden-detail = Vous n’avez pas le droit de faire cela. Demandez-le à un administrateur de votre organisation si besoin.
+problem-not-found-title = Page introuvable
+problem-not-found-detail = Il n’y a rien à cette adresse. Vérifiez le lien, ou repartez de la page d’accueil.
+problem-method-not-allowed-title = Méthode non autorisée
+problem-method-not-allowed-detail = Cette adresse existe mais n’accepte pas ce type de requête.
+problem-timeout-title = La requête a pris trop de temps
+problem-timeout-detail = Gardien n’a pas terminé à temps. Réessayez dans un instant.
+problem-conflict-title = Conflit
+problem-conflict-detail = Ce changement est en conflit avec l’état actuel. Rechargez la page et réessayez.
+problem-body-too-large-title = Requête trop volumineuse
+problem-body-too-large-detail = Les données envoyées dépassent ce que Gardien accepte. Envoyez-en moins à la fois.
+problem-unsupported-media-type-title = Type de contenu non pris en charge
+problem-unsupported-media-type-detail = Envoyez du JSON (application/json) ou un formulaire, comme le décrit la documentation de l’API.
+problem-unprocessable-title = Requête impossible à traiter
+problem-unprocessable-detail = La requête est bien formée mais son contenu ne peut pas être traité.
+problem-too-many-requests-title = Trop de requêtes
+problem-too-many-requests-detail = Ralentissez et réessayez dans un instant.
+problem-unavailable-title = Service indisponible
+problem-unavailable-detail = Gardien ne peut pas traiter cette requête pour le moment. Réessayez dans un instant.
+problem-internal-title = Une erreur est survenue
+problem-internal-detail = Une erreur inattendue s’est produite de notre côté ; rien n’a été modifié. Réessayez, et indiquez la référence ci-dessous si elle persiste.
+problem-csrf-title = Formulaire expiré ou envoyé depuis un autre site
+problem-csrf-cross-site = Cette requête a été envoyée depuis un autre site : Gardien l’a refusée pour protéger votre compte. Revenez sur Gardien et réessayez depuis sa propre page.
+problem-csrf-missing-cookie = Votre navigateur n’a pas envoyé le cookie de sécurité de Gardien. Autorisez les cookies pour ce site, rechargez la page et renvoyez le formulaire.
+problem-csrf-invalid-token = Ce formulaire a expiré ou son jeton de sécurité n’est pas valide. Rechargez la page et renvoyez le formulaire.
+
+## Messages de validation (affichés à côté des champs)
+validation-email-empty = Saisissez une adresse e-mail.
+validation-email-too-long = Une adresse e-mail ne peut pas dépasser 254 caractères.
+validation-email-missing-at = L’adresse e-mail doit contenir un @ entre un nom et un domaine, par exemple ana@exemple.fr.
+validation-email-local-part = La partie avant le @ n’est pas valide. Vérifiez l’adresse.
+validation-email-domain = La partie après le @ n’est pas un domaine valide, comme exemple.fr.
+validation-empty = Ce champ est obligatoire.
+validation-too-long = Ce champ ne peut pas dépasser { $max } caractères.
+validation-control-characters = Ce champ contient des caractères de contrôle invisibles. Saisissez-le à nouveau.
+validation-permission-key = « { $value } » n’est pas une clé de permission : utilisez des mots en minuscules séparés par des points, comme mail.read.
+validation-unknown-value = « { $value } » ne fait pas partie des valeurs acceptées.
+validation-malformed-token = Ce lien est incomplet ou abîmé. Copiez le lien entier depuis l’e-mail et réessayez.

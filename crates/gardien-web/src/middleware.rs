@@ -1,0 +1,135 @@
+//! The tower layers every request goes through, and their order.
+
+use std::any::Any;
+use std::time::Duration;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::{Level, Span};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::{csrf, error, i18n, pages};
+
+/// How long a request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; frame-ancestors 'none'; \
+     form-action 'self'; base-uri 'none'; object-src 'none'";
+const PERMISSIONS_POLICY: &str =
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()";
+const HSTS: &str = "max-age=63072000";
+
+/// Wraps `routes` in the layers, outermost first:
+/// request id → trace → propagate id → security headers → language → flash →
+/// error rendering → panic catching → timeout → CSRF → handler.
+/// Error rendering sits inside the language layer (it localizes) and outside
+/// everything that can fail (panics, timeouts, CSRF refusals).
+pub(crate) fn apply(routes: Router<AppState>, state: AppState) -> Router<AppState> {
+    let secure = state.settings.is_https();
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(make_span)
+                .on_request(())
+                .on_response(on_response)
+                .on_failure(DefaultOnFailure::new().level(Level::ERROR)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(from_fn_with_state(state.clone(), security_headers))
+        .layer(from_fn(move |request: Request, next: Next| {
+            i18n::negotiate(secure, request, next)
+        }))
+        .layer(from_fn(pages::flash::clear_shown))
+        .layer(from_fn(error::render))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(from_fn_with_state(state, csrf::protect));
+    routes.layer(layers)
+}
+
+/// The span of a request: the matched route, never the raw URI, whose path
+/// or query may hold a token.
+fn make_span(request: &Request) -> Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+        .unwrap_or("<unmatched>");
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route,
+        request_id,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    )
+}
+
+fn on_response(response: &Response, latency: Duration, span: &Span) {
+    let status = response.status().as_u16();
+    let latency_ms = latency.as_millis() as u64;
+    span.record("status", status);
+    span.record("latency_ms", latency_ms);
+    tracing::info!(status, latency_ms, "response");
+}
+
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %message, "handler panicked");
+    ApiError::internal().into_response()
+}
+
+/// Middleware: the security headers of every response (those a response
+/// already has, such as a stylesheet's `Cache-Control`, are kept).
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let mut set = |name: HeaderName, value: &'static str| {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    };
+    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    // Not `no-referrer`: with it, browsers send `Origin: null` on same-origin
+    // form posts, which would defeat the Origin check of the CSRF layer.
+    set(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
+    set(
+        HeaderName::from_static("permissions-policy"),
+        PERMISSIONS_POLICY,
+    );
+    set(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    // Pages hold personal data and CSRF tokens: no caching unless a handler
+    // says otherwise.
+    set(header::CACHE_CONTROL, "no-store");
+    if state.settings.is_https() {
+        set(header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    response
+}

@@ -1,0 +1,159 @@
+//! Server-rendered pages (askama templates under `templates/`).
+//!
+//! To add a page: a `#[derive(Template)]` struct with a `page: PageContext`
+//! field whose template `{% extends "base.html" %}`, a handler taking
+//! `PageContext` (and `CsrfToken` if it has a form) that returns
+//! `Result<Html<String>, ApiError>` via [`render`], and a route in [`routes`].
+
+pub mod assets;
+pub mod flash;
+mod home;
+mod language;
+
+use std::convert::Infallible;
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::Uri;
+use axum::response::Html;
+use axum::routing::{get, post};
+use axum::Router;
+use axum_extra::extract::CookieJar;
+
+use crate::error::ApiError;
+use crate::i18n::{Lang, Translator};
+use crate::state::AppState;
+use flash::Flash;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::show))
+        .route("/language", post(language::save))
+        .route(assets::STYLESHEET_PATH, get(assets::stylesheet))
+        .route(assets::ICON_PATH, get(assets::icon))
+}
+
+/// Renders a page template.
+pub fn render(template: &impl Template) -> Result<Html<String>, ApiError> {
+    Ok(Html(template.render()?))
+}
+
+/// What the base layout needs on every page (an extractor).
+#[derive(Debug, Clone)]
+pub struct PageContext {
+    /// The translator of the request's language: `{{ page.t.get("key") }}`.
+    pub t: Translator,
+    /// The current path and query without `lang`, to come back to.
+    here: String,
+    flash: Option<Flash>,
+}
+
+impl PageContext {
+    pub(crate) fn new(t: Translator, uri: &Uri, flash: Option<Flash>) -> Self {
+        Self {
+            t,
+            here: path_without_lang(uri),
+            flash,
+        }
+    }
+
+    /// The language code, for `<html lang>`.
+    pub fn lang(&self) -> &'static str {
+        self.t.language().code()
+    }
+
+    /// The current page in another language (`?lang=` links of the header).
+    pub fn lang_href(&self, code: &str) -> String {
+        let separator = if self.here.contains('?') { '&' } else { '?' };
+        format!("{}{separator}lang={code}", self.here)
+    }
+
+    /// The current path and query, for `return_to` fields.
+    pub fn here(&self) -> &str {
+        &self.here
+    }
+
+    /// The localized flash message left by the previous request, if any.
+    pub fn flash_message(&self) -> Option<String> {
+        self.flash.map(|flash| self.t.get(flash.message_key()))
+    }
+
+    /// The versioned stylesheet URL (cached for a year by browsers).
+    pub fn stylesheet_href(&self) -> &'static str {
+        assets::stylesheet_href()
+    }
+
+    pub fn icon_href(&self) -> &'static str {
+        assets::ICON_PATH
+    }
+
+    pub fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageContext {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let lang = Lang::from_request_parts(parts, state).await?;
+        let flash = Flash::from_jar(&CookieJar::from_headers(&parts.headers));
+        Ok(Self::new(lang.translator(), &parts.uri, flash))
+    }
+}
+
+fn path_without_lang(uri: &Uri) -> String {
+    let query: Vec<&str> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("lang="))
+        .collect();
+    if query.is_empty() {
+        uri.path().to_owned()
+    } else {
+        format!("{}?{}", uri.path(), query.join("&"))
+    }
+}
+
+/// A local path to send the browser back to, or `/`: never another site.
+pub(crate) fn safe_return_path(candidate: Option<&str>) -> &str {
+    match candidate {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.chars().any(char::is_control) =>
+        {
+            path
+        }
+        _ => "/",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_paths_stay_on_this_site() {
+        assert_eq!(
+            safe_return_path(Some("/o/1/team?status=active")),
+            "/o/1/team?status=active"
+        );
+        assert_eq!(safe_return_path(Some("//evil.example")), "/");
+        assert_eq!(safe_return_path(Some("/\\evil.example")), "/");
+        assert_eq!(safe_return_path(Some("https://evil.example")), "/");
+        assert_eq!(safe_return_path(Some("/x\r\nSet-Cookie: a=b")), "/");
+        assert_eq!(safe_return_path(None), "/");
+    }
+
+    #[test]
+    fn language_links_replace_the_lang_parameter() {
+        let uri: Uri = "/team?lang=en&status=active".parse().expect("uri");
+        let page = PageContext::new(Translator::new(Default::default()), &uri, None);
+        assert_eq!(page.here(), "/team?status=active");
+        assert_eq!(page.lang_href("fr"), "/team?status=active&lang=fr");
+    }
+}

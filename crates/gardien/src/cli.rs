@@ -1,0 +1,44 @@
+//! The command line: `gardien serve` and the operator's subcommands.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+
+/// Gardien — the "My team / Users and rights" service for B2B customer portals.
+///
+/// Runs with no configuration: an SQLite database and a mail folder under
+/// ./gardien-data, listening on 127.0.0.1:8080. Every setting can be given as
+/// a flag, as a GARDIEN_* environment variable or in a TOML file (--config).
+#[derive(Debug, Parser)]
+#[command(name = "gardien", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (web pages, JSON API and mail delivery).
+    Serve(Settings),
+    /// Check the configuration and the database, apply pending migrations, then exit.
+    Check(Settings),
+    /// Mail operations.
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Queue a test message to ADDRESS (delivered by the running service), to
+    /// check the mail set-up end to end. Prints each message id once committed.
+    SendTest {
+        /// Recipient address.
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+        /// How many messages to queue, each in its own transaction.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        count: u32,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}

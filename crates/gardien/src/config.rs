@@ -1,0 +1,358 @@
+//! Configuration: command-line flags, `GARDIEN_*` environment variables and
+//! an optional TOML file, in that order of precedence, then defaults.
+//! Every value is checked here so that start-up fails with one clear line.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use serde::Deserialize;
+
+/// Settings of `gardien serve` (and of the subcommands that open the database).
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct Settings {
+    /// TOML file with any of these settings (flags and environment win over it).
+    #[arg(long, env = "GARDIEN_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "GARDIEN_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+
+    /// Folder for the SQLite database, the secret key and the mail folder [default: ./gardien-data].
+    #[arg(long, env = "GARDIEN_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Database: sqlite://FILE or postgres://USER@HOST/DB [default: sqlite://DATA_DIR/gardien.db].
+    #[arg(long, env = "GARDIEN_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Public base URL of this service, used in emailed links [default: http://LISTEN].
+    #[arg(long, env = "GARDIEN_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// How mail leaves: `folder` (one .eml file per message) or `smtp` [default: folder].
+    #[arg(long, env = "GARDIEN_MAIL_TRANSPORT", value_name = "KIND")]
+    pub mail_transport: Option<MailTransportKind>,
+
+    /// Folder for the `folder` transport [default: DATA_DIR/mail].
+    #[arg(long, env = "GARDIEN_MAIL_DIR", value_name = "DIR")]
+    pub mail_dir: Option<PathBuf>,
+
+    /// Sender of every email [default: "Gardien <no-reply@localhost>"].
+    #[arg(long, env = "GARDIEN_MAIL_FROM", value_name = "MAILBOX")]
+    pub mail_from: Option<String>,
+
+    /// How long one instance reserves a message it is sending, in seconds;
+    /// after a crash, its messages are sent again once this lease expires [default: 60].
+    #[arg(long, env = "GARDIEN_MAIL_LEASE_SECONDS", value_name = "SECONDS")]
+    pub mail_lease_seconds: Option<u64>,
+
+    /// SMTP server host name.
+    #[arg(long, env = "GARDIEN_SMTP_HOST", value_name = "HOST")]
+    pub smtp_host: Option<String>,
+
+    /// SMTP server port [default: 587 with starttls, 465 with tls, 25 without].
+    #[arg(long, env = "GARDIEN_SMTP_PORT", value_name = "PORT")]
+    pub smtp_port: Option<u16>,
+
+    /// SMTP encryption: `starttls`, `tls` or `none` [default: starttls].
+    #[arg(long, env = "GARDIEN_SMTP_TLS", value_name = "MODE")]
+    pub smtp_tls: Option<SmtpTlsMode>,
+
+    /// SMTP user name.
+    #[arg(long, env = "GARDIEN_SMTP_USERNAME", value_name = "USER")]
+    pub smtp_username: Option<String>,
+
+    /// SMTP password (prefer the environment variable to the flag).
+    #[arg(
+        long,
+        env = "GARDIEN_SMTP_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    pub smtp_password: Option<String>,
+
+    /// Secret key (32 bytes, base64) signing CSRF tokens; every instance of a
+    /// deployment needs the same one [default: generated once into DATA_DIR/secret.key].
+    #[arg(
+        long,
+        env = "GARDIEN_SECRET_KEY",
+        value_name = "BASE64",
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+
+    /// Log format: `text` or `json` [default: text]. Levels come from RUST_LOG.
+    #[arg(long, env = "GARDIEN_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    Folder,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTlsMode {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Settings after precedence, defaults and checks.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub public_url: String,
+    pub mail: MailConfig,
+    /// Explicit secret key (base64); `None` means the one kept in the data folder.
+    pub secret_key: Option<String>,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub from: String,
+    pub lease_seconds: u64,
+    pub transport: MailTransportConfig,
+}
+
+#[derive(Debug, Clone)]
+pub enum MailTransportConfig {
+    Folder(PathBuf),
+    Smtp {
+        host: String,
+        port: u16,
+        tls: SmtpTlsMode,
+        username: Option<String>,
+        password: Option<String>,
+    },
+}
+
+/// A configuration mistake, phrased as what is wrong and how to fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Settings {
+    /// Fills what flags and environment left unset from the TOML file, if any.
+    pub fn merge_file(mut self) -> Result<Self, ConfigError> {
+        let Some(path) = self.config.clone() else {
+            return Ok(self);
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            ConfigError(format!(
+                "cannot read the configuration file {}: {e}",
+                path.display()
+            ))
+        })?;
+        let file: Settings = toml::from_str(&text).map_err(|e| {
+            ConfigError(format!(
+                "the configuration file {} is not valid: {}",
+                path.display(),
+                e.message()
+            ))
+        })?;
+        macro_rules! fill {
+            ($($field:ident),*) => { $( if self.$field.is_none() { self.$field = file.$field; } )* };
+        }
+        fill!(
+            listen,
+            data_dir,
+            database_url,
+            public_url,
+            mail_transport,
+            mail_dir,
+            mail_from,
+            mail_lease_seconds,
+            smtp_host,
+            smtp_port,
+            smtp_tls,
+            smtp_username,
+            smtp_password,
+            secret_key,
+            log_format
+        );
+        Ok(self)
+    }
+
+    /// Applies defaults and checks every value.
+    pub fn resolve(self) -> Result<Config, ConfigError> {
+        let listen_text = self.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            ConfigError(format!(
+                "the listen address '{listen_text}' is not valid: give an IP address and a port, such as 127.0.0.1:8080 (set --listen or GARDIEN_LISTEN)"
+            ))
+        })?;
+        let data_dir = self
+            .data_dir
+            .unwrap_or_else(|| PathBuf::from("gardien-data"));
+        let database_url = self
+            .database_url
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("gardien.db").display()));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(
+                "the database URL must start with sqlite:// or postgres:// (set --database-url or GARDIEN_DATABASE_URL)".into(),
+            ));
+        }
+        let public_url = self
+            .public_url
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError(format!(
+                "the public URL '{public_url}' must start with http:// or https:// (set --public-url or GARDIEN_PUBLIC_URL)"
+            )));
+        }
+        let transport = match self.mail_transport.unwrap_or(MailTransportKind::Folder) {
+            MailTransportKind::Folder => {
+                MailTransportConfig::Folder(self.mail_dir.unwrap_or_else(|| data_dir.join("mail")))
+            }
+            MailTransportKind::Smtp => {
+                let host = self.smtp_host.filter(|h| !h.trim().is_empty()).ok_or_else(|| {
+                    ConfigError(
+                        "the smtp mail transport needs a server: set --smtp-host or GARDIEN_SMTP_HOST".into(),
+                    )
+                })?;
+                let tls = self.smtp_tls.unwrap_or(SmtpTlsMode::Starttls);
+                let port = self.smtp_port.unwrap_or(match tls {
+                    SmtpTlsMode::Starttls => 587,
+                    SmtpTlsMode::Tls => 465,
+                    SmtpTlsMode::None => 25,
+                });
+                MailTransportConfig::Smtp {
+                    host,
+                    port,
+                    tls,
+                    username: self.smtp_username,
+                    password: self.smtp_password,
+                }
+            }
+        };
+        Ok(Config {
+            listen,
+            data_dir,
+            database_url,
+            public_url,
+            mail: MailConfig {
+                from: self
+                    .mail_from
+                    .unwrap_or_else(|| "Gardien <no-reply@localhost>".into()),
+                lease_seconds: self.mail_lease_seconds.unwrap_or(60).max(1),
+                transport,
+            },
+            secret_key: self.secret_key,
+            log_format: self.log_format.unwrap_or_default(),
+        })
+    }
+}
+
+/// Makes sure `dir` exists and can be written, or says how to fix it.
+pub fn ensure_writable_dir(dir: &Path, what: &str) -> Result<(), ConfigError> {
+    let fail = |e: std::io::Error| {
+        ConfigError(format!(
+            "the {what} folder {} cannot be written ({e}): choose another with --data-dir or GARDIEN_DATA_DIR, or fix its permissions",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(".gardien-write-probe");
+    std::fs::write(&probe, b"ok").map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let config = Settings::default().resolve().unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url, "sqlite://gardien-data/gardien.db");
+        assert_eq!(config.public_url, "http://127.0.0.1:8080");
+        assert!(
+            matches!(config.mail.transport, MailTransportConfig::Folder(ref p) if p == Path::new("gardien-data/mail"))
+        );
+    }
+
+    #[test]
+    fn bad_values_say_what_to_fix() {
+        let err = Settings {
+            listen: Some("localhost:99999".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.0.contains("GARDIEN_LISTEN"), "{err}");
+        let err = Settings {
+            database_url: Some("mysql://x".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.0.contains("sqlite:// or postgres://"), "{err}");
+        let err = Settings {
+            mail_transport: Some(MailTransportKind::Smtp),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.0.contains("GARDIEN_SMTP_HOST"), "{err}");
+    }
+
+    #[test]
+    fn file_fills_only_what_flags_left_unset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gardien.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\npublic_url = \"https://team.example.com/\"\n",
+        )
+        .unwrap();
+        let settings = Settings {
+            config: Some(path.clone()),
+            listen: Some("127.0.0.1:7000".into()),
+            ..Default::default()
+        };
+        let config = settings.merge_file().unwrap().resolve().unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:7000");
+        assert_eq!(config.public_url, "https://team.example.com");
+
+        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
+        let err = Settings {
+            config: Some(path),
+            ..Default::default()
+        }
+        .merge_file()
+        .unwrap_err();
+        assert!(err.0.contains("not valid"), "{err}");
+    }
+
+    #[test]
+    fn unwritable_data_folder_is_reported() {
+        let err = ensure_writable_dir(Path::new("/proc/gardien-cannot-exist"), "data").unwrap_err();
+        assert!(err.0.contains("cannot be written"), "{err}");
+    }
+}

@@ -1,0 +1,155 @@
+//! Start-up and shutdown: open the database (running migrations), start the
+//! mail worker, bind the listener, serve until asked to stop, then drain.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use gardien_store::Store;
+use gardien_web::{AppState, WebSettings};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::{ensure_writable_dir, Config, ConfigError};
+use crate::secret;
+
+/// Why the service could not start, phrased for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("cannot open the database: {0}")]
+    Store(#[from] gardien_store::StoreError),
+    #[error("cannot listen on {addr}: {source} (choose another address with --listen or GARDIEN_LISTEN)")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Serve(std::io::Error),
+}
+
+/// A configured, bound, ready-to-serve Gardien.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    worker: gardien_mail::Worker,
+    config: Config,
+}
+
+impl Application {
+    /// Checks the data folder, opens the database and binds the listener.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        ensure_writable_dir(&config.data_dir, "data")?;
+        let secret_key = secret::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
+        let store = open_store(&config.database_url).await?;
+        let worker = crate::mail::worker(&config.mail, store.clone())?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        // With port 0 (tests), links must name the port actually bound.
+        let mut config = config;
+        if config.listen.port() == 0 {
+            if let Ok(bound) = listener.local_addr() {
+                config.public_url = config
+                    .public_url
+                    .replace(":0", &format!(":{}", bound.port()));
+                config.listen = bound;
+            }
+        }
+        let settings = WebSettings {
+            public_url: config.public_url.clone(),
+            secret_key,
+        };
+        let state = AppState::new(store, settings);
+        Ok(Self {
+            listener,
+            state,
+            worker,
+            config,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or(self.config.listen)
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.state.store.clone()
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests and
+    /// stops the mail worker after its current message.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let listen = self.local_addr();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let worker = tokio::spawn(self.worker.run(stop_rx));
+        tracing::info!(
+            %listen,
+            public_url = %self.config.public_url,
+            backend = ?self.state.store.backend(),
+            "gardien is serving"
+        );
+        let router = gardien_web::router(self.state);
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(StartError::Serve)?;
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
+        tracing::info!("gardien stopped");
+        Ok(())
+    }
+}
+
+/// Opens the store; for SQLite, makes sure the file's folder exists first.
+pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, StartError> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .map(|p| p.split('?').next().unwrap_or(p))
+    {
+        if let Some(parent) = std::path::Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            ensure_writable_dir(parent, "database")?;
+        }
+    }
+    Ok(gardien_store::connect(url).await?)
+}
+
+/// Resolves when the process receives Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}

@@ -1,0 +1,119 @@
+//! The one way tests start Gardien: [`spawn_app`] builds the real
+//! `Application` on a random port, on a fresh database of the chosen back end,
+//! with its mail going over real SMTP to a sink the test can read.
+#![allow(dead_code)]
+
+pub mod browser;
+
+use std::sync::Arc;
+
+use gardien::config::{LogFormat, Settings};
+use gardien::Application;
+use gardien_mail::smtp_sink::SmtpSink;
+use gardien_store::test_support::{fresh_store, TestBackend, TestDatabase};
+use gardien_store::Store;
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    pub store: Arc<dyn Store>,
+    /// Every email the app sends arrives here, over SMTP.
+    pub mail: SmtpSink,
+    pub http: reqwest::Client,
+    pub database: TestDatabase,
+    pub data_dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+/// Test settings: port 0, a temporary data folder, mail over SMTP to `sink`.
+pub fn test_settings(database_url: &str, data_dir: &std::path::Path, smtp_port: u16) -> Settings {
+    Settings {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(data_dir.to_path_buf()),
+        database_url: Some(database_url.to_owned()),
+        mail_transport: Some(gardien::config::MailTransportKind::Smtp),
+        smtp_host: Some("127.0.0.1".into()),
+        smtp_port: Some(smtp_port),
+        smtp_tls: Some(gardien::config::SmtpTlsMode::None),
+        mail_from: Some("Gardien <no-reply@gardien.test>".into()),
+        log_format: Some(LogFormat::Text),
+        ..Settings::default()
+    }
+}
+
+pub async fn spawn_app(backend: TestBackend) -> TestApp {
+    let (_, database) = fresh_store(backend).await;
+    let data_dir = tempfile::tempdir().expect("temporary data folder");
+    let mail = SmtpSink::start().await.expect("SMTP sink starts");
+    let config = test_settings(database.url(), data_dir.path(), mail.port())
+        .resolve()
+        .expect("test settings are valid");
+    let app = Application::build(config)
+        .await
+        .expect("the application starts");
+    let address = format!("http://{}", app.local_addr());
+    let store = app.store();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        app.run_until_stopped(async {
+            let _ = stop_rx.await;
+        })
+        .await
+        .expect("the server runs");
+    });
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("HTTP client");
+    TestApp {
+        address,
+        store,
+        mail,
+        http,
+        database,
+        data_dir,
+        stop: Some(stop_tx),
+        server: Some(server),
+    }
+}
+
+/// Runs an async test body against both back ends: generates a module with
+/// `sqlite` and `postgres` tests.
+#[macro_export]
+macro_rules! app_test {
+    (async fn $name:ident($app:ident: TestApp) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: $crate::support::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run($crate::support::spawn_app(gardien_store::test_support::TestBackend::Sqlite).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run($crate::support::spawn_app(gardien_store::test_support::TestBackend::Postgres).await).await;
+            }
+        }
+    };
+}
