@@ -17,7 +17,10 @@ fn facts(scoped: bool, assignments: usize) -> MemberFacts {
         role_scoped: scoped,
         overrides: BTreeMap::from([(key("orders.place"), OverrideEffect::Deny)]),
         assignments: (0..assignments)
-            .map(|i| ResourceRef { resource_type: "order".into(), resource_id: i.to_string() })
+            .map(|i| ResourceRef {
+                resource_type: "order".into(),
+                resource_id: i.to_string(),
+            })
             .collect::<BTreeSet<_>>(),
     }
 }
@@ -26,13 +29,23 @@ fn bench(c: &mut Criterion) {
     let read = PermissionKey::parse("orders.read").expect("valid key");
     let unscoped = facts(false, 0);
     let scoped = facts(true, 1_000);
-    let assigned = ResourceRef { resource_type: "order".into(), resource_id: "500".into() };
-    let other = ResourceRef { resource_type: "order".into(), resource_id: "5000".into() };
-    c.bench_function("decide/role", |b| b.iter(|| decide(Some(&unscoped), &read, None)));
+    let assigned = ResourceRef {
+        resource_type: "order".into(),
+        resource_id: "500".into(),
+    };
+    let other = ResourceRef {
+        resource_type: "order".into(),
+        resource_id: "5000".into(),
+    };
+    c.bench_function("decide/role", |b| {
+        b.iter(|| decide(Some(&unscoped), &read, None))
+    });
     c.bench_function("decide/scoped_assigned_of_1000", |b| {
         b.iter(|| decide(Some(&scoped), &read, Some(&assigned)))
     });
-    c.bench_function("decide/scoped_not_assigned", |b| b.iter(|| decide(Some(&scoped), &read, Some(&other))));
+    c.bench_function("decide/scoped_not_assigned", |b| {
+        b.iter(|| decide(Some(&scoped), &read, Some(&other)))
+    });
 }
 
 criterion_group!(benches, bench);

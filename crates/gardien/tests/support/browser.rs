@@ -83,10 +83,7 @@ impl Browser {
                     .unwrap_or_default();
                 panic!("cannot open a Chromium session: {e}\nchromedriver log:\n{log}")
             });
-        client
-            .set_window_size(WIDTH, HEIGHT)
-            .await
-            .expect("window size");
+        set_viewport(&client, WIDTH, HEIGHT).await;
 
         let label = std::thread::current()
             .name()
@@ -220,6 +217,33 @@ impl Drop for Browser {
             .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// Sizes the window so that the page itself (what screenshots show) gets
+/// `width`×`height`: headless Chromium still counts some browser frame.
+async fn set_viewport(client: &Client, width: u32, height: u32) {
+    client
+        .set_window_size(width, height)
+        .await
+        .expect("window size");
+    let inner = client
+        .execute(
+            "return [window.innerWidth, window.innerHeight];",
+            Vec::new(),
+        )
+        .await
+        .expect("the viewport size");
+    let size = |i: usize| inner.get(i).and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+    let (extra_width, extra_height) = (
+        width.saturating_sub(size(0)),
+        height.saturating_sub(size(1)),
+    );
+    if extra_width > 0 || extra_height > 0 {
+        client
+            .set_window_size(width + extra_width, height + extra_height)
+            .await
+            .expect("window size");
     }
 }
 
