@@ -28,6 +28,14 @@ pub enum ValidationError {
     UnknownValue(String, &'static str),
     #[error("the token is malformed")]
     MalformedToken,
+    #[error("the password has fewer than {min} characters")]
+    PasswordTooShort { min: usize },
+    #[error("the password has more than {max} characters")]
+    PasswordTooLong { max: usize },
+    #[error("the password contains the email address")]
+    PasswordContainsEmail,
+    #[error("the password is one of the most common passwords")]
+    PasswordCommon,
 }
 
 impl ValidationError {
@@ -46,6 +54,10 @@ impl ValidationError {
             Self::PermissionKey(_) => "permission-key",
             Self::UnknownValue(..) => "unknown-value",
             Self::MalformedToken => "malformed-token",
+            Self::PasswordTooShort { .. } => "password-too-short",
+            Self::PasswordTooLong { .. } => "password-too-long",
+            Self::PasswordContainsEmail => "password-contains-email",
+            Self::PasswordCommon => "password-common",
         }
     }
 }

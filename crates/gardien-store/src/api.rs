@@ -5,8 +5,9 @@ use async_trait::async_trait;
 use gardien_core::audit::AuditEvent;
 use gardien_core::invitation::Invitation;
 use gardien_core::{
-    Account, AccountId, Email, InvitationId, Kind, MailId, Membership, MembershipId,
-    MembershipStatus, Organization, OrganizationId, Role, RoleId, TokenHash,
+    Account, AccountId, Email, EmailVerification, InvitationId, Kind, MailId, Membership,
+    MembershipId, MembershipStatus, Organization, OrganizationId, PasswordReset, Role, RoleId,
+    Session, TokenHash,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -135,6 +136,81 @@ pub trait Transaction: Send {
     async fn account(&mut self, id: AccountId) -> Result<Option<Account>, StoreError>;
     async fn account_by_email(&mut self, email: &Email) -> Result<Option<Account>, StoreError>;
     async fn password_hash(&mut self, id: AccountId) -> Result<Option<String>, StoreError>;
+    /// Records that the account proved it owns its address (keeps the first time).
+    async fn mark_email_verified(
+        &mut self,
+        id: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    // Email verification links
+    async fn insert_email_verification(
+        &mut self,
+        verification: &EmailVerification,
+        token: &TokenHash,
+    ) -> Result<(), StoreError>;
+    async fn email_verification_by_token(
+        &mut self,
+        token: &TokenHash,
+    ) -> Result<Option<EmailVerification>, StoreError>;
+    /// Marks the link used at `at`. Fails with [`StoreError::NotFound`] when
+    /// it is unknown, already used or expired: a link works once.
+    async fn use_email_verification(
+        &mut self,
+        token: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Replaces the account's password hash.
+    async fn set_password_hash(
+        &mut self,
+        id: AccountId,
+        hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    // Password reset links
+    async fn insert_password_reset(
+        &mut self,
+        reset: &PasswordReset,
+        token: &TokenHash,
+    ) -> Result<(), StoreError>;
+    async fn password_reset_by_token(
+        &mut self,
+        token: &TokenHash,
+    ) -> Result<Option<PasswordReset>, StoreError>;
+    /// Marks the link used at `at`. Fails with [`StoreError::NotFound`] when
+    /// it is unknown, already used or expired: a link works once.
+    async fn use_password_reset(
+        &mut self,
+        token: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    // Sessions
+    /// Revokes every live session of the account (after a password reset).
+    async fn revoke_sessions_of_account(
+        &mut self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    async fn insert_session(&mut self, session: &Session) -> Result<(), StoreError>;
+    async fn session(&mut self, id: &TokenHash) -> Result<Option<Session>, StoreError>;
+    /// Records activity at `at` (never moves `last_seen_at` back).
+    async fn touch_session(&mut self, id: &TokenHash, at: OffsetDateTime)
+        -> Result<(), StoreError>;
+    /// Binds a live session to an organization (flow 6's picker).
+    async fn bind_session(
+        &mut self,
+        id: &TokenHash,
+        organization: OrganizationId,
+        kind: Kind,
+    ) -> Result<(), StoreError>;
+    async fn revoke_session(
+        &mut self,
+        id: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 
     // Organizations and roles
     async fn insert_organization(&mut self, organization: &Organization) -> Result<(), StoreError>;

@@ -9,8 +9,9 @@ use gardien_core::audit::AuditEvent;
 use gardien_core::invitation::Invitation;
 use gardien_core::role::ADMINISTRATION_PERMISSION;
 use gardien_core::{
-    Account, AccountId, Email, InvitationId, MailId, Membership, MembershipId, MembershipStatus,
-    Organization, OrganizationId, Role, RoleId, TokenHash,
+    Account, AccountId, Email, EmailVerification, InvitationId, Kind, MailId, Membership,
+    MembershipId, MembershipStatus, Organization, OrganizationId, PasswordReset, Role, RoleId,
+    Session, TokenHash,
 };
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::types::Json;
@@ -282,6 +283,212 @@ where
             Some(row) => row.opt_text("password_hash")?,
             None => None,
         })
+    }
+
+    async fn mark_email_verified(
+        &mut self,
+        id: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::MARK_EMAIL_VERIFIED)
+            .bind(id.as_uuid())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "account")
+    }
+
+    async fn insert_email_verification(
+        &mut self,
+        verification: &EmailVerification,
+        token: &TokenHash,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::INSERT_EMAIL_VERIFICATION)
+            .bind(token.as_str().to_owned())
+            .bind(verification.account_id.as_uuid())
+            .bind(DbTime(verification.created_at))
+            .bind(DbTime(verification.expires_at))
+            .bind(verification.used_at.map(DbTime))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn email_verification_by_token(
+        &mut self,
+        token: &TokenHash,
+    ) -> Result<Option<EmailVerification>, StoreError> {
+        let row = sqlx::query(sql::EMAIL_VERIFICATION_BY_TOKEN)
+            .bind(token.as_str().to_owned())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::email_verification).transpose()
+    }
+
+    async fn use_email_verification(
+        &mut self,
+        token: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::USE_EMAIL_VERIFICATION)
+            .bind(token.as_str().to_owned())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "email verification")
+    }
+
+    async fn set_password_hash(
+        &mut self,
+        id: AccountId,
+        hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::SET_PASSWORD_HASH)
+            .bind(id.as_uuid())
+            .bind(hash.to_owned())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "account")
+    }
+
+    async fn insert_password_reset(
+        &mut self,
+        reset: &PasswordReset,
+        token: &TokenHash,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::INSERT_PASSWORD_RESET)
+            .bind(token.as_str().to_owned())
+            .bind(reset.account_id.as_uuid())
+            .bind(DbTime(reset.created_at))
+            .bind(DbTime(reset.expires_at))
+            .bind(reset.used_at.map(DbTime))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn password_reset_by_token(
+        &mut self,
+        token: &TokenHash,
+    ) -> Result<Option<PasswordReset>, StoreError> {
+        let row = sqlx::query(sql::PASSWORD_RESET_BY_TOKEN)
+            .bind(token.as_str().to_owned())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::password_reset).transpose()
+    }
+
+    async fn use_password_reset(
+        &mut self,
+        token: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::USE_PASSWORD_RESET)
+            .bind(token.as_str().to_owned())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "password reset")
+    }
+
+    async fn revoke_sessions_of_account(
+        &mut self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::REVOKE_SESSIONS_OF_ACCOUNT)
+            .bind(account.as_uuid())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn insert_session(&mut self, session: &Session) -> Result<(), StoreError> {
+        let (organization, kind) = match session.organization {
+            Some((organization, kind)) => (Some(organization.as_uuid()), Some(kind.as_str())),
+            None => (None, None),
+        };
+        sqlx::query(sql::INSERT_SESSION)
+            .bind(session.id.as_str().to_owned())
+            .bind(session.account_id.as_uuid())
+            .bind(organization)
+            .bind(kind.map(str::to_owned))
+            .bind(DbTime(session.created_at))
+            .bind(DbTime(session.last_seen_at))
+            .bind(DbTime(session.expires_at))
+            .bind(session.idle_timeout.whole_seconds())
+            .bind(session.ip.clone())
+            .bind(session.user_agent.clone())
+            .bind(session.revoked_at.map(DbTime))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn session(&mut self, id: &TokenHash) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query(sql::SESSION)
+            .bind(id.as_str().to_owned())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::session).transpose()
+    }
+
+    async fn touch_session(
+        &mut self,
+        id: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::TOUCH_SESSION)
+            .bind(id.as_str().to_owned())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn bind_session(
+        &mut self,
+        id: &TokenHash,
+        organization: OrganizationId,
+        kind: Kind,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::BIND_SESSION)
+            .bind(id.as_str().to_owned())
+            .bind(organization.as_uuid())
+            .bind(kind.as_str().to_owned())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "session")
+    }
+
+    async fn revoke_session(
+        &mut self,
+        id: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::REVOKE_SESSION)
+            .bind(id.as_str().to_owned())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "session")
     }
 
     async fn insert_organization(&mut self, organization: &Organization) -> Result<(), StoreError> {

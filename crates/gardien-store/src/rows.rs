@@ -120,6 +120,49 @@ pub(crate) fn account(row: &impl RowExt) -> Result<Account, StoreError> {
     })
 }
 
+pub(crate) fn email_verification(
+    row: &impl RowExt,
+) -> Result<gardien_core::EmailVerification, StoreError> {
+    Ok(gardien_core::EmailVerification {
+        account_id: gardien_core::AccountId::from_uuid(row.uuid("account_id")?),
+        created_at: row.time("created_at")?,
+        expires_at: row.time("expires_at")?,
+        used_at: row.opt_time("used_at")?,
+    })
+}
+
+pub(crate) fn password_reset(row: &impl RowExt) -> Result<gardien_core::PasswordReset, StoreError> {
+    Ok(gardien_core::PasswordReset {
+        account_id: gardien_core::AccountId::from_uuid(row.uuid("account_id")?),
+        created_at: row.time("created_at")?,
+        expires_at: row.time("expires_at")?,
+        used_at: row.opt_time("used_at")?,
+    })
+}
+
+pub(crate) fn session(row: &impl RowExt) -> Result<gardien_core::Session, StoreError> {
+    let organization = match (row.opt_uuid("organization_id")?, row.opt_text("kind")?) {
+        (Some(id), Some(kind)) => Some((
+            gardien_core::OrganizationId::from_uuid(id),
+            kind.parse().map_err(|e| corrupt("sessions.kind", e))?,
+        )),
+        (None, None) => None,
+        _ => return Err(corrupt("sessions", "organization without kind")),
+    };
+    Ok(gardien_core::Session {
+        id: gardien_core::TokenHash::from_stored(row.text("id")?),
+        account_id: gardien_core::AccountId::from_uuid(row.uuid("account_id")?),
+        organization,
+        created_at: row.time("created_at")?,
+        last_seen_at: row.time("last_seen_at")?,
+        expires_at: row.time("expires_at")?,
+        idle_timeout: time::Duration::seconds(row.int64("idle_timeout_seconds")?),
+        ip: row.opt_text("ip")?,
+        user_agent: row.opt_text("user_agent")?,
+        revoked_at: row.opt_time("revoked_at")?,
+    })
+}
+
 pub(crate) fn organization(row: &impl RowExt) -> Result<Organization, StoreError> {
     Ok(Organization {
         id: OrganizationId::from_uuid(row.uuid("id")?),

@@ -13,6 +13,44 @@ pub(crate) fn account_where(condition: &str) -> String {
 }
 pub(crate) const PASSWORD_HASH: &str = "SELECT password_hash FROM accounts WHERE id = $1";
 
+pub(crate) const MARK_EMAIL_VERIFIED: &str = "UPDATE accounts \
+    SET email_verified_at = COALESCE(email_verified_at, $2), updated_at = $2 WHERE id = $1";
+
+pub(crate) const INSERT_EMAIL_VERIFICATION: &str = "INSERT INTO email_verifications \
+    (token_hash, account_id, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const EMAIL_VERIFICATION_BY_TOKEN: &str = "SELECT account_id, created_at, expires_at, \
+    used_at FROM email_verifications WHERE token_hash = $1";
+/// Single use: only the first of concurrent uses changes the row.
+pub(crate) const USE_EMAIL_VERIFICATION: &str = "UPDATE email_verifications SET used_at = $2 \
+    WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
+
+pub(crate) const SET_PASSWORD_HASH: &str =
+    "UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1";
+pub(crate) const INSERT_PASSWORD_RESET: &str = "INSERT INTO password_resets \
+    (token_hash, account_id, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const PASSWORD_RESET_BY_TOKEN: &str = "SELECT account_id, created_at, expires_at, \
+    used_at FROM password_resets WHERE token_hash = $1";
+/// Single use: only the first of concurrent uses changes the row.
+pub(crate) const USE_PASSWORD_RESET: &str = "UPDATE password_resets SET used_at = $2 \
+    WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
+pub(crate) const REVOKE_SESSIONS_OF_ACCOUNT: &str = "UPDATE sessions SET revoked_at = $2 \
+    WHERE account_id = $1 AND revoked_at IS NULL";
+
+pub(crate) const INSERT_SESSION: &str = "INSERT INTO sessions \
+    (id, account_id, organization_id, kind, created_at, last_seen_at, expires_at, \
+     idle_timeout_seconds, ip, user_agent, revoked_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+pub(crate) const SESSION: &str = "SELECT id, account_id, organization_id, kind, created_at, \
+    last_seen_at, expires_at, idle_timeout_seconds, ip, user_agent, revoked_at \
+    FROM sessions WHERE id = $1";
+pub(crate) const TOUCH_SESSION: &str =
+    "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2";
+pub(crate) const BIND_SESSION: &str = "UPDATE sessions SET organization_id = $2, kind = $3 \
+    WHERE id = $1 AND revoked_at IS NULL";
+/// Keeps the first revocation time.
+pub(crate) const REVOKE_SESSION: &str =
+    "UPDATE sessions SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1";
+
 pub(crate) const INSERT_ORGANIZATION: &str = "INSERT INTO organizations \
     (id, name, requires_activation, created_at) VALUES ($1, $2, $3, $4)";
 pub(crate) const ORGANIZATION: &str = "SELECT id, name, requires_activation, created_at \
@@ -130,6 +168,7 @@ pub(crate) const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
     ("invitations_pkey", "invitations.id"),
     ("audit_events_pkey", "audit_events.id"),
     ("outbox_pkey", "outbox.id"),
+    ("email_verifications_pkey", "email_verifications.token_hash"),
 ];
 
 /// The name reported for a uniqueness rule missing from [`UNIQUE_CONSTRAINTS`].

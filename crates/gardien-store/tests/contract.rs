@@ -1061,3 +1061,165 @@ async fn unknown_url_scheme_is_a_configuration_error() {
     let result = gardien_store::connect("mysql://localhost/gardien").await;
     assert!(matches!(result, Err(StoreError::Config(_))));
 }
+
+both_backends!(
+    async fn email_verification_works_once_and_marks_the_account(store: Arc<dyn Store>) {
+        let new = account("verify@example.fr");
+        let token = Token::from_random_bytes([3; 32]).hash();
+        let at = now();
+        let link = gardien_core::EmailVerification::new(new.account.id, at);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_account(&new).await.unwrap();
+        tx.insert_email_verification(&link, &token).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            tx.email_verification_by_token(&token).await.unwrap(),
+            Some(link.clone())
+        );
+        tx.use_email_verification(&token, at + Duration::minutes(1))
+            .await
+            .unwrap();
+        tx.mark_email_verified(new.account.id, at + Duration::minutes(1))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = store.begin().await.unwrap();
+        let again = tx
+            .use_email_verification(&token, at + Duration::minutes(2))
+            .await;
+        assert!(matches!(again, Err(StoreError::NotFound(_))), "{again:?}");
+        let used = tx
+            .email_verification_by_token(&token)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(used.used_at, Some(at + Duration::minutes(1)));
+        let account = tx.account(new.account.id).await.unwrap().unwrap();
+        assert_eq!(account.email_verified_at, Some(at + Duration::minutes(1)));
+        let unknown = Token::from_random_bytes([4; 32]).hash();
+        assert_eq!(
+            tx.email_verification_by_token(&unknown).await.unwrap(),
+            None
+        );
+        assert!(matches!(
+            tx.use_email_verification(&unknown, at).await,
+            Err(StoreError::NotFound(_))
+        ));
+    }
+);
+
+both_backends!(
+    async fn expired_email_verification_cannot_be_used(store: Arc<dyn Store>) {
+        let new = account("late@example.fr");
+        let token = Token::from_random_bytes([5; 32]).hash();
+        let link = gardien_core::EmailVerification::new(new.account.id, now());
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_account(&new).await.unwrap();
+        tx.insert_email_verification(&link, &token).await.unwrap();
+        let late = tx
+            .use_email_verification(&token, link.expires_at + Duration::seconds(1))
+            .await;
+        assert!(matches!(late, Err(StoreError::NotFound(_))), "{late:?}");
+    }
+);
+
+both_backends!(
+    async fn sessions_round_trip_bind_touch_and_revoke(store: Arc<dyn Store>) {
+        let new = account("session@example.fr");
+        let (org, _) = seeded(&store).await;
+        let at = now();
+        let mut session = gardien_core::Session::new(
+            Token::from_random_bytes([9; 32]).hash(),
+            new.account.id,
+            at,
+        );
+        session.ip = Some("127.0.0.1".into());
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_account(&new).await.unwrap();
+        tx.insert_session(&session).await.unwrap();
+        assert_eq!(
+            tx.session(&session.id).await.unwrap(),
+            Some(session.clone())
+        );
+
+        tx.bind_session(&session.id, org.id, Kind::Client)
+            .await
+            .unwrap();
+        tx.touch_session(&session.id, at + Duration::minutes(5))
+            .await
+            .unwrap();
+        // Never back in time.
+        tx.touch_session(&session.id, at + Duration::minutes(1))
+            .await
+            .unwrap();
+        let loaded = tx.session(&session.id).await.unwrap().unwrap();
+        assert_eq!(loaded.organization, Some((org.id, Kind::Client)));
+        assert_eq!(loaded.last_seen_at, at + Duration::minutes(5));
+
+        tx.revoke_session(&session.id, at + Duration::minutes(6))
+            .await
+            .unwrap();
+        tx.revoke_session(&session.id, at + Duration::minutes(7))
+            .await
+            .unwrap();
+        let revoked = tx.session(&session.id).await.unwrap().unwrap();
+        assert_eq!(revoked.revoked_at, Some(at + Duration::minutes(6)));
+        assert!(!revoked.is_live(at + Duration::minutes(6)));
+        let bind_revoked = tx.bind_session(&session.id, org.id, Kind::Staff).await;
+        assert!(matches!(bind_revoked, Err(StoreError::NotFound(_))));
+        let unknown = Token::from_random_bytes([10; 32]).hash();
+        assert_eq!(tx.session(&unknown).await.unwrap(), None);
+        tx.commit().await.unwrap();
+    }
+);
+
+both_backends!(
+    async fn password_reset_works_once_and_replaces_the_hash(store: Arc<dyn Store>) {
+        let new = account("reset@example.fr");
+        let token = Token::from_random_bytes([11; 32]).hash();
+        let at = now();
+        let reset = gardien_core::PasswordReset::new(new.account.id, at);
+        let session = gardien_core::Session::new(
+            Token::from_random_bytes([12; 32]).hash(),
+            new.account.id,
+            at,
+        );
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_account(&new).await.unwrap();
+        tx.insert_session(&session).await.unwrap();
+        tx.insert_password_reset(&reset, &token).await.unwrap();
+        assert_eq!(
+            tx.password_reset_by_token(&token).await.unwrap(),
+            Some(reset.clone())
+        );
+        tx.use_password_reset(&token, at + Duration::minutes(1))
+            .await
+            .unwrap();
+        let again = tx
+            .use_password_reset(&token, at + Duration::minutes(2))
+            .await;
+        assert!(matches!(again, Err(StoreError::NotFound(_))), "{again:?}");
+        tx.set_password_hash(new.account.id, "$argon2id$new", at)
+            .await
+            .unwrap();
+        assert_eq!(
+            tx.password_hash(new.account.id).await.unwrap().as_deref(),
+            Some("$argon2id$new")
+        );
+        tx.revoke_sessions_of_account(new.account.id, at + Duration::minutes(1))
+            .await
+            .unwrap();
+        let revoked = tx.session(&session.id).await.unwrap().unwrap();
+        assert_eq!(revoked.revoked_at, Some(at + Duration::minutes(1)));
+        let late = gardien_core::PasswordReset::new(new.account.id, at);
+        let late_token = Token::from_random_bytes([13; 32]).hash();
+        tx.insert_password_reset(&late, &late_token).await.unwrap();
+        let expired = tx
+            .use_password_reset(&late_token, late.expires_at + Duration::seconds(1))
+            .await;
+        assert!(matches!(expired, Err(StoreError::NotFound(_))));
+    }
+);

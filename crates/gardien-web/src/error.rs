@@ -17,6 +17,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use gardien_core::ValidationError;
+use gardien_service::ServiceError;
 use gardien_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -40,6 +41,12 @@ pub struct ApiError {
 enum Kind {
     /// Described by its status alone (not found, conflict, unavailable, …).
     Status(StatusCode),
+    /// A status with its own problem type and messages
+    /// (`problem-<code>-title`, `problem-<code>-detail`).
+    Specific {
+        status: StatusCode,
+        code: &'static str,
+    },
     Validation(Vec<FieldIssue>),
     Csrf(CsrfReason),
     /// The framework refused the request body; `detail` is its (English) reason.
@@ -124,7 +131,9 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match &self.kind {
-            Kind::Status(status) | Kind::Malformed { status, .. } => *status,
+            Kind::Status(status)
+            | Kind::Malformed { status, .. }
+            | Kind::Specific { status, .. } => *status,
             Kind::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Kind::Csrf(_) => StatusCode::FORBIDDEN,
         }
@@ -135,6 +144,7 @@ impl ApiError {
         match &self.kind {
             Kind::Validation(_) => "validation",
             Kind::Csrf(_) => "csrf",
+            Kind::Specific { code, .. } => code,
             Kind::Status(status) | Kind::Malformed { status, .. } => status_code(*status),
         }
     }
@@ -146,7 +156,9 @@ impl ApiError {
         let detail = match &self.kind {
             Kind::Csrf(reason) => t.get(reason.message_key()),
             Kind::Malformed { detail, .. } => detail.clone(),
-            Kind::Status(_) | Kind::Validation(_) => t.get(&format!("problem-{code}-detail")),
+            Kind::Status(_) | Kind::Validation(_) | Kind::Specific { .. } => {
+                t.get(&format!("problem-{code}-detail"))
+            }
         };
         let errors = match &self.kind {
             Kind::Validation(issues) => issues
@@ -191,6 +203,10 @@ fn field_of(error: &ValidationError) -> Option<String> {
         | ValidationError::TooLong { field, .. }
         | ValidationError::ControlCharacters { field } => Some((*field).into()),
         ValidationError::PermissionKey(_) => Some("permission".into()),
+        ValidationError::PasswordTooShort { .. }
+        | ValidationError::PasswordTooLong { .. }
+        | ValidationError::PasswordContainsEmail
+        | ValidationError::PasswordCommon => Some("password".into()),
         ValidationError::UnknownValue(..) | ValidationError::MalformedToken => None,
     }
 }
@@ -201,6 +217,32 @@ impl From<ValidationError> for ApiError {
         let field = field_of(&error);
         Self {
             kind: Kind::Validation(vec![FieldIssue { field, error }]),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Invalid(errors) => Self::validations(
+                errors
+                    .into_iter()
+                    .map(|(field, error)| (field.to_owned(), error)),
+            ),
+            ServiceError::LinkUnusable => Self::from_status(StatusCode::GONE),
+            ServiceError::LoginFailed => Self {
+                kind: Kind::Specific {
+                    status: StatusCode::UNAUTHORIZED,
+                    code: "login-failed",
+                },
+            },
+            ServiceError::Unauthenticated => Self::unauthorized(),
+            ServiceError::NotAMember => Self::forbidden(),
+            ServiceError::Hashing(reason) => {
+                tracing::error!(%reason, "password hashing failed");
+                Self::internal()
+            }
+            ServiceError::Store(error) => error.into(),
         }
     }
 }
@@ -307,7 +349,10 @@ pub struct ProblemFieldError {
 pub fn validation_message(t: &Translator, error: &ValidationError) -> String {
     let key = format!("validation-{}", error.code());
     match error {
-        ValidationError::TooLong { max, .. } => t.get_with(&key, &[("max", max.to_string())]),
+        ValidationError::TooLong { max, .. } | ValidationError::PasswordTooLong { max } => {
+            t.get_with(&key, &[("max", max.to_string())])
+        }
+        ValidationError::PasswordTooShort { min } => t.get_with(&key, &[("min", min.to_string())]),
         ValidationError::PermissionKey(value) | ValidationError::UnknownValue(value, _) => {
             t.get_with(&key, &[("value", value.clone())])
         }
@@ -323,6 +368,7 @@ fn status_code(status: StatusCode) -> &'static str {
         405 => "method-not-allowed",
         408 | 504 => "timeout",
         409 => "conflict",
+        410 => "gone",
         413 => "body-too-large",
         415 => "unsupported-media-type",
         422 => "unprocessable",

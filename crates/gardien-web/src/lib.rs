@@ -5,11 +5,13 @@
 //! Start at [`router`]; errors become responses in [`error`] only.
 
 pub mod api;
+mod context;
 pub mod csrf;
 pub mod error;
 pub mod i18n;
 mod middleware;
 pub mod pages;
+pub mod session;
 mod state;
 
 pub use error::{ApiError, Problem, ProblemFieldError};

@@ -17,7 +17,7 @@ use tracing::{Level, Span};
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{csrf, error, i18n, pages};
+use crate::{csrf, error, i18n, pages, session};
 
 /// How long a request may take before it is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -29,7 +29,8 @@ const PERMISSIONS_POLICY: &str =
 const HSTS: &str = "max-age=63072000";
 
 /// Wraps `routes` in the layers, outermost first:
-/// request id → trace → propagate id → security headers → language → flash →
+/// request id → trace → propagate id → security headers → session → language →
+/// flash →
 /// error rendering → panic catching → timeout → CSRF → handler.
 /// Error rendering sits inside the language layer (it localizes) and outside
 /// everything that can fail (panics, timeouts, CSRF refusals).
@@ -46,6 +47,7 @@ pub(crate) fn apply(routes: Router<AppState>, state: AppState) -> Router<AppStat
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(from_fn_with_state(state.clone(), security_headers))
+        .layer(from_fn_with_state(state.clone(), session::load))
         .layer(from_fn(move |request: Request, next: Next| {
             i18n::negotiate(secure, request, next)
         }))

@@ -1,21 +1,31 @@
-//! What every handler can reach: the store and the web settings.
+//! What every handler can reach: the use cases, the store and the web settings.
 
 use std::fmt;
 use std::sync::Arc;
 
+use gardien_service::Services;
 use gardien_store::Store;
 
 /// The shared state of the router, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// The write path of every use case (see `gardien-service`).
+    pub services: Arc<Services>,
     pub settings: Arc<WebSettings>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: WebSettings) -> Self {
+        let services = Services::new(store.clone(), settings.public_url.clone());
+        Self::with_services(services, settings)
+    }
+
+    /// A state over configured services (the binary wires the mail wake-up).
+    pub fn with_services(services: Services, settings: WebSettings) -> Self {
         Self {
-            store,
+            store: services.store().clone(),
+            services: Arc::new(services),
             settings: Arc::new(settings),
         }
     }

@@ -64,7 +64,9 @@ impl Application {
             public_url: config.public_url.clone(),
             secret_key,
         };
-        let state = AppState::new(store, settings);
+        let services = gardien_service::Services::new(store, config.public_url.clone())
+            .with_mail_wake(worker.wake_handle());
+        let state = AppState::with_services(services, settings);
         Ok(Self {
             listener,
             state,

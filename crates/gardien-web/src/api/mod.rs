@@ -5,12 +5,15 @@
 //! route it in [`routes`]. Errors are [`crate::ApiError`] (problem JSON).
 
 pub mod health;
+pub mod password_reset;
+pub mod session;
+pub mod signup;
 
 use std::sync::LazyLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
@@ -21,11 +24,42 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(health::healthz, health::readyz, csrf_token, openapi_json),
-    components(schemas(Problem, ProblemFieldError, health::Health, CsrfTokenBody)),
+    paths(
+        health::healthz,
+        health::readyz,
+        csrf_token,
+        openapi_json,
+        signup::sign_up,
+        session::log_in,
+        session::choose_organization,
+        session::introspect,
+        session::log_out,
+        password_reset::request,
+        password_reset::reset
+    ),
+    components(schemas(
+        Problem,
+        ProblemFieldError,
+        health::Health,
+        CsrfTokenBody,
+        signup::SignUpBody,
+        signup::SignUpAccepted,
+        session::LoginBody,
+        session::ChooseOrganizationBody,
+        session::AccountSummary,
+        session::OrganizationSummary,
+        session::OrganizationChoiceBody,
+        session::Introspection,
+        session::LoginResult,
+        password_reset::PasswordResetRequest,
+        password_reset::PasswordResetAccepted,
+        password_reset::NewPassword
+    )),
     tags(
         (name = "operations", description = "Probes and service documents"),
         (name = "security", description = "Tokens browsers need"),
+        (name = "self", description = "A person's own account: sign-up, login, logout, password reset"),
+        (name = "host", description = "What the host application asks about its visitors"),
     )
 )]
 pub struct ApiDoc;
@@ -52,6 +86,19 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/csrf-token", get(csrf_token))
+        .route("/api/v1/signup", post(signup::sign_up))
+        .route("/api/v1/login", post(session::log_in))
+        .route("/api/v1/logout", post(session::log_out))
+        .route(
+            "/api/v1/session/organization",
+            post(session::choose_organization),
+        )
+        .route("/api/v1/session/introspect", get(session::introspect))
+        .route("/api/v1/password-resets", post(password_reset::request))
+        .route(
+            "/api/v1/password-resets/{token}",
+            post(password_reset::reset),
+        )
 }
 
 /// The OpenAPI document (this one).

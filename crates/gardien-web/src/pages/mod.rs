@@ -9,6 +9,9 @@ pub mod assets;
 pub mod flash;
 mod home;
 mod language;
+mod login;
+mod password_reset;
+mod signup;
 
 use std::convert::Infallible;
 
@@ -30,6 +33,24 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home::show))
         .route("/language", post(language::save))
+        .route("/signup", get(signup::show).post(signup::submit))
+        .route("/login", get(login::show).post(login::submit))
+        .route(
+            "/select-organization",
+            get(login::choose).post(login::chosen),
+        )
+        .route("/logout", post(login::log_out))
+        .route(
+            "/password-resets/new",
+            get(password_reset::show_request).post(password_reset::submit_request),
+        )
+        .route("/password-resets/sent", get(password_reset::sent))
+        .route(
+            "/password-resets/{token}",
+            get(password_reset::show_reset).post(password_reset::submit_reset),
+        )
+        .route("/signup/check-email", get(signup::check_email))
+        .route("/verify-email/{token}", get(signup::verify))
         .route(assets::STYLESHEET_PATH, get(assets::stylesheet))
         .route(assets::ICON_PATH, get(assets::icon))
 }

@@ -32,6 +32,42 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// A CSRF cookie and its token, as a browser front end would fetch them:
+    /// `(cookie header value, token)`.
+    pub async fn csrf(&self) -> (String, String) {
+        let response = self
+            .http
+            .get(self.url("/api/v1/csrf-token"))
+            .send()
+            .await
+            .expect("csrf-token answers");
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("gardien_csrf="))
+            .and_then(|v| v.split(';').next())
+            .expect("a CSRF cookie")
+            .to_owned();
+        let body: serde_json::Value = response.json().await.expect("JSON body");
+        let token = body["token"].as_str().expect("a token").to_owned();
+        (cookie, token)
+    }
+
+    /// POSTs JSON to the API with a CSRF cookie and token.
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        let (cookie, token) = self.csrf().await;
+        self.http
+            .post(self.url(path))
+            .header("cookie", cookie)
+            .header("x-csrf-token", token)
+            .json(body)
+            .send()
+            .await
+            .expect("the request is answered")
+    }
+
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {

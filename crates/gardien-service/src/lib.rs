@@ -1,0 +1,98 @@
+//! Gardien's use cases. Each public method of [`Services`] is the whole write
+//! path of one change: validate (with `gardien-core`'s types) → authorize →
+//! persist → audit event → outbox mail, all in ONE store transaction that is
+//! committed once. The web layer stays thin: it extracts, calls one method
+//! here and renders the result.
+
+mod error;
+mod password;
+mod password_reset;
+mod session;
+mod signup;
+
+use std::sync::Arc;
+
+use gardien_core::audit::{Actor, AuditEvent, RequestContext};
+use gardien_core::{AuditEventId, OrganizationId, Token};
+use gardien_mail::WakeHandle;
+use gardien_store::Store;
+use rand::rngs::OsRng;
+use rand::RngCore;
+use time::OffsetDateTime;
+
+pub use error::ServiceError;
+pub use password::PasswordHasher;
+pub use session::{CurrentSession, LoggedIn, OrganizationChoice};
+pub use signup::{SignUpForm, SignedUp};
+
+/// The use cases, over one store. Cheap to share behind an `Arc`.
+pub struct Services {
+    store: Arc<dyn Store>,
+    passwords: PasswordHasher,
+    /// The address people reach Gardien at, for emailed links.
+    public_url: String,
+    mail_wake: Option<WakeHandle>,
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Store>, public_url: impl Into<String>) -> Self {
+        Self {
+            store,
+            passwords: PasswordHasher::new(),
+            public_url: public_url.into().trim_end_matches('/').to_owned(),
+            mail_wake: None,
+        }
+    }
+
+    /// Lets the mail worker deliver at once what a committed change enqueued.
+    pub fn with_mail_wake(mut self, wake: WakeHandle) -> Self {
+        self.mail_wake = Some(wake);
+        self
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
+    }
+
+    /// Called after a commit that enqueued mail.
+    fn mail_committed(&self) {
+        if let Some(wake) = &self.mail_wake {
+            wake.wake();
+        }
+    }
+}
+
+/// A new secret token from the operating system's random source.
+fn new_token() -> Token {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    Token::from_random_bytes(bytes)
+}
+
+/// An audit event of `action`, stamped with where the request came from.
+fn audit(
+    context: &RequestContext,
+    at: OffsetDateTime,
+    organization_id: Option<OrganizationId>,
+    actor: Actor,
+    action: &str,
+    target: Option<String>,
+) -> AuditEvent {
+    AuditEvent {
+        id: AuditEventId::new(),
+        occurred_at: at,
+        organization_id,
+        actor,
+        action: action.to_owned(),
+        target,
+        before: None,
+        after: None,
+        ip: context.ip.clone(),
+        user_agent: context.user_agent.clone(),
+        request_id: context.request_id.clone(),
+    }
+}

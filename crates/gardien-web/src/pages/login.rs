@@ -1,0 +1,151 @@
+//! Login pages (flow 6): `GET/POST /login`, the organization picker
+//! (`GET/POST /select-organization`) and `POST /logout`.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use axum_extra::extract::CookieJar;
+use gardien_core::OrganizationId;
+use gardien_service::{OrganizationChoice, ServiceError};
+use serde::Deserialize;
+
+use super::{render, PageContext};
+use crate::context::Origin;
+use crate::csrf::CsrfToken;
+use crate::error::ApiError;
+use crate::session::{removal_cookie, session_cookie, MaybeSignedIn, SignedIn};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    page: PageContext,
+    csrf: CsrfToken,
+    email: String,
+    failed: bool,
+}
+
+#[derive(Deserialize)]
+pub(super) struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub(super) async fn show(page: PageContext, csrf: CsrfToken) -> Result<Html<String>, ApiError> {
+    render(&LoginPage {
+        page,
+        csrf,
+        email: String::new(),
+        failed: false,
+    })
+}
+
+pub(super) async fn submit(
+    State(state): State<AppState>,
+    page: PageContext,
+    csrf: CsrfToken,
+    Origin(context): Origin,
+    jar: CookieJar,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, ApiError> {
+    let Form(form) = form?;
+    match state
+        .services
+        .log_in(&form.email, &form.password, &context)
+        .await
+    {
+        Ok(logged_in) => {
+            let jar = jar.add(session_cookie(&state.settings, &logged_in.token));
+            let next = if logged_in.bound.is_some() {
+                "/"
+            } else {
+                "/select-organization"
+            };
+            Ok((jar, Redirect::to(next)).into_response())
+        }
+        Err(ServiceError::LoginFailed) => {
+            let html = render(&LoginPage {
+                page,
+                csrf,
+                email: form.email,
+                failed: true,
+            })?;
+            Ok((StatusCode::UNAUTHORIZED, html).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "select_organization.html")]
+struct SelectOrganizationPage {
+    page: PageContext,
+    csrf: CsrfToken,
+    choices: Vec<OrganizationChoice>,
+}
+
+impl SelectOrganizationPage {
+    fn kind_label(&self, choice: &OrganizationChoice) -> String {
+        self.page.t.get(&format!("kind-{}", choice.kind.as_str()))
+    }
+}
+
+pub(super) async fn choose(
+    State(state): State<AppState>,
+    page: PageContext,
+    csrf: CsrfToken,
+    signed_in: MaybeSignedIn,
+) -> Result<Response, ApiError> {
+    let Some(current) = signed_in.0 else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let choices = state.services.organization_choices(&current).await?;
+    Ok(render(&SelectOrganizationPage {
+        page,
+        csrf,
+        choices,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct ChooseForm {
+    organization_id: String,
+}
+
+pub(super) async fn chosen(
+    State(state): State<AppState>,
+    Origin(context): Origin,
+    SignedIn(current): SignedIn,
+    form: Result<Form<ChooseForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Redirect, ApiError> {
+    let Form(form) = form?;
+    let organization: OrganizationId = form
+        .organization_id
+        .parse()
+        .map_err(|_| ApiError::bad_request())?;
+    state
+        .services
+        .choose_organization(&current, organization, &context)
+        .await?;
+    Ok(Redirect::to("/"))
+}
+
+pub(super) async fn log_out(
+    State(state): State<AppState>,
+    Origin(context): Origin,
+    signed_in: MaybeSignedIn,
+    jar: CookieJar,
+) -> Result<(CookieJar, Redirect), ApiError> {
+    if let Some(current) = signed_in.0 {
+        state.services.log_out(&current, &context).await?;
+    }
+    Ok((
+        jar.add(removal_cookie(&state.settings)),
+        Redirect::to("/login"),
+    ))
+}
