@@ -36,6 +36,12 @@ pub enum ValidationError {
     PasswordContainsEmail,
     #[error("the password is one of the most common passwords")]
     PasswordCommon,
+    #[error("the current password is wrong")]
+    CurrentPasswordWrong,
+    #[error("the notification email is the login email")]
+    NotificationEmailIsLoginEmail,
+    #[error("the phone number is not valid")]
+    PhoneNumber,
 }
 
 impl ValidationError {
@@ -58,6 +64,9 @@ impl ValidationError {
             Self::PasswordTooLong { .. } => "password-too-long",
             Self::PasswordContainsEmail => "password-contains-email",
             Self::PasswordCommon => "password-common",
+            Self::CurrentPasswordWrong => "current-password-wrong",
+            Self::NotificationEmailIsLoginEmail => "notification-email-is-login-email",
+            Self::PhoneNumber => "phone-number",
         }
     }
 }

@@ -72,3 +72,7 @@ id_type!(
     /// Identifies a message of the mail outbox.
     MailId
 );
+id_type!(
+    /// Identifies an API key of a host back end (the check API).
+    ApiKeyId
+);

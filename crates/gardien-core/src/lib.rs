@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod consent;
 pub mod email;
 pub mod error;
 pub mod evaluator;
@@ -16,12 +17,14 @@ pub mod membership;
 pub mod organization;
 pub mod password;
 pub mod permission;
+pub mod profile;
 pub mod role;
 pub mod session;
 pub mod text;
 pub mod token;
 
 pub use account::{Account, EmailVerification, PasswordReset};
+pub use consent::{Consent, PrivacyPolicy};
 pub use email::Email;
 pub use error::ValidationError;
 pub use ids::*;
@@ -30,6 +33,7 @@ pub use membership::{Kind, Membership, MembershipStatus, StatusChange};
 pub use organization::Organization;
 pub use password::Password;
 pub use permission::PermissionKey;
+pub use profile::{Profile, ProfileInput};
 pub use role::Role;
 pub use session::Session;
 pub use token::{Token, TokenHash};

@@ -26,6 +26,40 @@ pub enum ServiceError {
     /// Hashing a password failed (the worker pool is gone, or Argon2 refused).
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    /// The session's member may not do this in the organization (missing
+    /// permission).
+    #[error("your role does not allow this action in this organization")]
+    Forbidden,
+    /// Nothing of that id in the session's organization (also the answer
+    /// for another organization's ids: nothing is revealed about them).
+    #[error("not found in this organization")]
+    NotFound,
+    /// The email already has a membership (member or invited) in this organization.
+    #[error("this email is already a member of, or invited to, this organization")]
+    AlreadyInOrganization,
+    /// The membership's lifecycle refuses the change (illegal move, last administrator).
+    #[error(transparent)]
+    Lifecycle(#[from] gardien_core::membership::LifecycleError),
+    /// An invitation of an existing account, opened while logged in as
+    /// another account.
+    #[error("this invitation is for another account: log out and log in as the invited address")]
+    WrongAccount,
+    /// An invitation of an existing account, opened without a session.
+    #[error("log in as the invited address to accept this invitation")]
+    LoginRequired,
+    /// A permission key that is not in the deployment's catalog.
+    #[error("'{key}' is not a permission of the catalog")]
+    UnknownPermission {
+        key: String,
+        valid: Vec<&'static str>,
+    },
+    /// More questions in one batch than allowed.
+    #[error("a batch holds at most {max} checks")]
+    BatchTooLarge { max: usize },
+    /// The authorization index may miss a committed change (the database
+    /// could not be read): checks are refused until it catches up.
+    #[error("the authorization index is catching up; retry shortly")]
+    IndexOutOfDate,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -4,11 +4,20 @@
 //! committed once. The web layer stays thin: it extracts, calls one method
 //! here and renders the result.
 
+mod api_keys;
+mod authz;
+mod checks;
+mod consent;
 mod error;
+mod invitations;
+mod my_sessions;
 mod password;
 mod password_reset;
+mod personal_data;
+mod profile;
 mod session;
 mod signup;
+mod team;
 
 use std::sync::Arc;
 
@@ -20,10 +29,22 @@ use rand::rngs::OsRng;
 use rand::RngCore;
 use time::OffsetDateTime;
 
+pub use api_keys::{CreatedApiKey, API_KEY_PREFIX};
+pub use authz::spawn_authz_listener;
+pub use checks::{CheckQuery, KeyScope};
 pub use error::ServiceError;
+pub use invitations::{
+    AcceptForm, Accepted, Audience, InvitationView, InviteForm, INVITATION_LIFETIME_DAYS,
+};
+pub use my_sessions::MySession;
 pub use password::PasswordHasher;
+pub use personal_data::EXPORT_AUDIT_EVENTS_MAX;
+pub use profile::ProfilePatch;
 pub use session::{CurrentSession, LoggedIn, OrganizationChoice};
 pub use signup::{SignUpForm, SignedUp};
+pub use team::{
+    member_filter, Acting, MemberList, MemberQuery, TEAM_INVITE, TEAM_MANAGE, TEAM_READ,
+};
 
 /// The use cases, over one store. Cheap to share behind an `Arc`.
 pub struct Services {
@@ -32,6 +53,10 @@ pub struct Services {
     /// The address people reach Gardien at, for emailed links.
     public_url: String,
     mail_wake: Option<WakeHandle>,
+    /// The privacy policy people must accept (flow 7).
+    privacy_policy: gardien_core::PrivacyPolicy,
+    /// The authorization index and its writer side (see `authz.rs`).
+    authz: authz::AuthzState,
 }
 
 impl Services {
@@ -41,6 +66,8 @@ impl Services {
             passwords: PasswordHasher::new(),
             public_url: public_url.into().trim_end_matches('/').to_owned(),
             mail_wake: None,
+            privacy_policy: gardien_core::PrivacyPolicy::default(),
+            authz: authz::AuthzState::default(),
         }
     }
 
@@ -48,6 +75,17 @@ impl Services {
     pub fn with_mail_wake(mut self, wake: WakeHandle) -> Self {
         self.mail_wake = Some(wake);
         self
+    }
+
+    /// The privacy policy people must accept (default: version
+    /// [`gardien_core::PrivacyPolicy::DEFAULT_VERSION`]).
+    pub fn with_privacy_policy(mut self, policy: gardien_core::PrivacyPolicy) -> Self {
+        self.privacy_policy = policy;
+        self
+    }
+
+    pub fn privacy_policy(&self) -> &gardien_core::PrivacyPolicy {
+        &self.privacy_policy
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

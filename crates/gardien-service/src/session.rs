@@ -33,6 +33,8 @@ pub struct LoggedIn {
     pub bound: Option<OrganizationChoice>,
     /// Every organization the account may enter (several: ask which).
     pub choices: Vec<OrganizationChoice>,
+    /// The current privacy policy must be accepted before anything else.
+    pub consent_required: bool,
 }
 
 /// The live session of a request, its account and, once chosen, its
@@ -42,6 +44,9 @@ pub struct CurrentSession {
     pub session: Session,
     pub account: Account,
     pub organization: Option<OrganizationChoice>,
+    /// The account has not accepted the current privacy policy yet: it may
+    /// do nothing else first (flow 7).
+    pub consent_required: bool,
 }
 
 impl Services {
@@ -101,6 +106,14 @@ impl Services {
             _ => None,
         };
         tx.insert_session(&session).await?;
+        let consent_required = match &self.privacy_policy.version {
+            Some(version) => !tx.has_consent(account.id, version).await?,
+            None => false,
+        };
+        if let Some(choice) = &bound {
+            tx.record_login(choice.organization.id, account.id, now)
+                .await?;
+        }
         tx.append_audit_event(&audit(
             context,
             now,
@@ -116,6 +129,7 @@ impl Services {
             account,
             bound,
             choices,
+            consent_required,
         })
     }
 
@@ -152,12 +166,17 @@ impl Services {
             }
             None => None,
         };
+        let consent_required = match &self.privacy_policy.version {
+            Some(version) => !tx.has_consent(account.id, version).await?,
+            None => false,
+        };
         tx.touch_session(&session.id, now).await?;
         tx.commit().await?;
         Ok(CurrentSession {
             session,
             account,
             organization,
+            consent_required,
         })
     }
 
@@ -186,6 +205,8 @@ impl Services {
             .find(|c| c.organization.id == organization)
             .ok_or(ServiceError::NotAMember)?;
         tx.bind_session(&current.session.id, choice.organization.id, choice.kind)
+            .await?;
+        tx.record_login(choice.organization.id, current.account.id, now)
             .await?;
         tx.append_audit_event(&audit(
             context,

@@ -7,6 +7,7 @@
 //! still hashed), and the owner of the address is emailed instead: the form
 //! must not tell a stranger who has an account.
 
+use gardien_authz::Change;
 use gardien_core::audit::{Actor, RequestContext};
 use gardien_core::role::BUILT_IN_ROLES;
 use gardien_core::{
@@ -134,11 +135,11 @@ impl Services {
             self.tell_owner(tx, &existing, now, context).await?;
             return Ok(SignedUp);
         }
-        match self
+        let changes = match self
             .create_account(&mut *tx, &valid, password_hash, now, context)
             .await
         {
-            Ok(()) => {}
+            Ok(changes) => changes,
             // Another sign-up with this address committed in between.
             Err(ServiceError::Store(StoreError::Conflict {
                 constraint: "accounts_email",
@@ -151,8 +152,8 @@ impl Services {
                 return Ok(SignedUp);
             }
             Err(other) => return Err(other),
-        }
-        tx.commit().await?;
+        };
+        self.commit_with_changes(tx, changes).await?;
         self.mail_committed();
         Ok(SignedUp)
     }
@@ -164,7 +165,8 @@ impl Services {
         password_hash: String,
         now: OffsetDateTime,
         context: &RequestContext,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Vec<Change>, ServiceError> {
+        let mut changes = Vec::with_capacity(BUILT_IN_ROLES.len() + 1);
         let account = Account {
             id: AccountId::new(),
             email: valid.email.clone(),
@@ -203,6 +205,12 @@ impl Services {
                 scoped: template.scoped,
             };
             tx.insert_role(&role).await?;
+            changes.push(Change::RoleUpserted {
+                organization_id: role.organization_id,
+                role_id: role.id,
+                permissions: role.permissions.clone(),
+                scoped: role.scoped,
+            });
             if template.key == SIGN_UP_ROLE {
                 manager_role = Some(role.id);
             }
@@ -221,6 +229,14 @@ impl Services {
             updated_at: now,
         };
         tx.insert_membership(&membership).await?;
+        changes.push(Change::MembershipUpserted {
+            organization_id: membership.organization_id,
+            membership_id: membership.id,
+            account_id: membership.account_id,
+            kind: membership.kind,
+            status: membership.status,
+            role_id: membership.role_id,
+        });
 
         let mut event = audit(
             context,
@@ -259,7 +275,7 @@ impl Services {
             account.language,
         );
         tx.enqueue_mail(&mail, now).await?;
-        Ok(())
+        Ok(changes)
     }
 
     /// The address already has an account: its owner learns someone tried

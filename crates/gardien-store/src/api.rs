@@ -53,6 +53,25 @@ pub struct MemberFilter {
     pub kind: Option<Kind>,
 }
 
+/// One row of the member list: the membership and who holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberSummary {
+    pub membership: Membership,
+    pub email: Email,
+    pub first_name: String,
+    pub last_name: String,
+    pub last_login_at: Option<OffsetDateTime>,
+}
+
+/// The details an invitee gives when accepting an invitation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountDetails {
+    pub first_name: String,
+    pub last_name: String,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+}
+
 /// An account about to be created.
 #[derive(Debug, Clone)]
 pub struct NewAccount {
@@ -122,6 +141,21 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     async fn mail(&self, id: MailId) -> Result<Option<OutboxMessage>, StoreError>;
+
+    // The authorization index and the check API (see `crate::authz`)
+    /// Roles, memberships with their overrides and assignments, and the
+    /// change counter, read in one consistent transaction.
+    async fn authz_snapshot(&self) -> Result<gardien_authz::Snapshot, StoreError>;
+    /// The recorded changes after `version`, in version order.
+    async fn authz_changes_after(
+        &self,
+        version: u64,
+    ) -> Result<Vec<gardien_authz::VersionedChange>, StoreError>;
+    /// A live (not revoked) API key by the hash of its secret.
+    async fn api_key_by_token(
+        &self,
+        token: &TokenHash,
+    ) -> Result<Option<crate::ApiKey>, StoreError>;
 }
 
 /// One database transaction. Every write of the product goes through one.
@@ -294,6 +328,67 @@ pub trait Transaction: Send {
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
 
+    // Team: invitation management, acceptance and the member list
+    /// Marks the invitation accepted at `at`. Fails with
+    /// [`StoreError::NotFound`] when it is unknown, already accepted,
+    /// revoked or expired: a link works once.
+    async fn accept_invitation(
+        &mut self,
+        token: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    async fn invitation(
+        &mut self,
+        organization: OrganizationId,
+        id: InvitationId,
+    ) -> Result<Option<Invitation>, StoreError>;
+    /// Invitations of one organization, newest first.
+    async fn invitations(
+        &mut self,
+        organization: OrganizationId,
+        page: PageRequest,
+    ) -> Result<Page<Invitation>, StoreError>;
+    /// The team page's list: memberships with their account, filtered and
+    /// searched (`search` matches the email or the name, case-insensitively),
+    /// oldest first.
+    async fn members(
+        &mut self,
+        organization: OrganizationId,
+        filter: &MemberFilter,
+        search: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<MemberSummary>, StoreError>;
+    /// Saves what an invitee types when accepting an invitation.
+    async fn set_account_details(
+        &mut self,
+        id: AccountId,
+        details: &AccountDetails,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Keeps the names the administrator typed for an invited membership:
+    /// the member list shows them (not the account's) until acceptance.
+    async fn set_invited_names(
+        &mut self,
+        organization: OrganizationId,
+        membership: MembershipId,
+        first_name: &str,
+        last_name: &str,
+    ) -> Result<(), StoreError>;
+    /// The organization setting "new members need an administrator's activation".
+    async fn set_requires_activation(
+        &mut self,
+        organization: OrganizationId,
+        requires_activation: bool,
+    ) -> Result<(), StoreError>;
+    /// Records that the account entered the organization (the team page's
+    /// "last login").
+    async fn record_login(
+        &mut self,
+        organization: OrganizationId,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
     // Audit and outbox
     async fn append_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError>;
     /// Events of one organization, newest first.
@@ -304,4 +399,89 @@ pub trait Transaction: Send {
     ) -> Result<Page<AuditEvent>, StoreError>;
     async fn enqueue_mail(&mut self, mail: &NewMail, now: OffsetDateTime)
         -> Result<(), StoreError>;
+
+    // Privacy policy consents (flow 7)
+    /// Records an acceptance; accepting a version again keeps the first time.
+    async fn insert_consent(&mut self, consent: &gardien_core::Consent) -> Result<(), StoreError>;
+    /// Whether the account accepted `version`.
+    async fn has_consent(&mut self, account: AccountId, version: &str) -> Result<bool, StoreError>;
+    /// Every acceptance of the account, oldest first.
+    async fn consents_of_account(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Vec<gardien_core::Consent>, StoreError>;
+    // A person's profile (flow 12)
+    async fn account_profile(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Option<gardien_core::Profile>, StoreError>;
+    async fn set_account_profile(
+        &mut self,
+        account: AccountId,
+        profile: &gardien_core::Profile,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Revokes every live session of the account except `keep` (after a
+    /// password change, the session that made it stays).
+    async fn revoke_other_sessions(
+        &mut self,
+        account: AccountId,
+        keep: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// The account's sessions neither revoked nor past their absolute expiry
+    /// at `now`, most recently seen first ("my sessions").
+    async fn sessions_of_account(
+        &mut self,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError>;
+
+    // Personal data (flow 15)
+    /// The audit events whose actor is the account, in every organization,
+    /// oldest first, at most `limit`.
+    async fn audit_events_by_actor(
+        &mut self,
+        account: AccountId,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError>;
+    /// Anonymizes the account: its email becomes `tombstone`, names, phone,
+    /// title, notification email and password are cleared, every session is
+    /// revoked and every unused emailed link stops working. The row stays,
+    /// so audit events keep pointing at it.
+    async fn anonymize_account(
+        &mut self,
+        account: AccountId,
+        tombstone: &Email,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    // The authorization index and API keys (see `crate::authz`)
+    /// Takes the next version of the deployment's change counter; the row
+    /// stays locked until the transaction ends, so versions commit in order.
+    async fn next_authz_version(&mut self) -> Result<u64, StoreError>;
+    /// Records a change that changes access, with its version.
+    async fn record_authz_change(
+        &mut self,
+        change: &gardien_authz::VersionedChange,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    async fn insert_api_key(
+        &mut self,
+        key: &crate::ApiKey,
+        token: &TokenHash,
+    ) -> Result<(), StoreError>;
+    /// The organization's keys, revoked ones included, oldest first.
+    async fn api_keys(
+        &mut self,
+        organization: OrganizationId,
+    ) -> Result<Vec<crate::ApiKey>, StoreError>;
+    /// Fails with [`StoreError::NotFound`] when the key is unknown in the
+    /// organization or already revoked.
+    async fn revoke_api_key(
+        &mut self,
+        organization: OrganizationId,
+        id: gardien_core::ApiKeyId,
+        at: OffsetDateTime,
+    ) -> Result<crate::ApiKey, StoreError>;
 }

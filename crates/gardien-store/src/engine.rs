@@ -19,10 +19,11 @@ use sqlx::{Database, Encode, Executor, IntoArguments, Pool, Type};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::authz::AuthzSql;
 use crate::rows::{self, DbTime, RowExt};
 use crate::{
-    sql, Backend, MemberFilter, NewAccount, NewMail, OutboxMessage, Page, PageRequest, Store,
-    StoreError, Transaction,
+    sql, AccountDetails, Backend, MemberFilter, MemberSummary, NewAccount, NewMail, OutboxMessage,
+    Page, PageRequest, Store, StoreError, Transaction,
 };
 
 /// What a back end adds to the shared store.
@@ -194,6 +195,38 @@ where
             .map_err(map_error::<DB>)?;
         row.as_ref().map(rows::outbox_message).transpose()
     }
+
+    async fn authz_snapshot(&self) -> Result<gardien_authz::Snapshot, StoreError> {
+        AuthzSql::<DB>::snapshot(&self.pool).await
+    }
+
+    async fn authz_changes_after(
+        &self,
+        version: u64,
+    ) -> Result<Vec<gardien_authz::VersionedChange>, StoreError> {
+        AuthzSql::<DB>::changes_after(&self.pool, version).await
+    }
+
+    async fn api_key_by_token(
+        &self,
+        token: &TokenHash,
+    ) -> Result<Option<crate::ApiKey>, StoreError> {
+        AuthzSql::<DB>::api_key_by_token(&self.pool, token).await
+    }
+}
+
+/// A case-insensitive `LIKE` pattern that finds `text` anywhere, with the
+/// pattern's own wildcards escaped.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// `NotFound(what)` when a statement changed no row.
@@ -762,6 +795,151 @@ where
         found(DB::rows_affected(&done), "invitation")
     }
 
+    async fn accept_invitation(
+        &mut self,
+        token: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::ACCEPT_INVITATION)
+            .bind(token.as_str().to_owned())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "invitation")
+    }
+
+    async fn invitation(
+        &mut self,
+        organization: OrganizationId,
+        id: InvitationId,
+    ) -> Result<Option<Invitation>, StoreError> {
+        let row = sqlx::query(sql::INVITATION)
+            .bind(organization.as_uuid())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::invitation).transpose()
+    }
+
+    async fn invitations(
+        &mut self,
+        organization: OrganizationId,
+        page: PageRequest,
+    ) -> Result<Page<Invitation>, StoreError> {
+        let rows = sqlx::query(sql::INVITATIONS_PAGE)
+            .bind(organization.as_uuid())
+            .bind(page.after)
+            .bind(fetch_limit(page))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        let items = rows
+            .iter()
+            .map(rows::invitation)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows::page(items, limit(page), |i| i.id.as_uuid()))
+    }
+
+    async fn members(
+        &mut self,
+        organization: OrganizationId,
+        filter: &MemberFilter,
+        search: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<MemberSummary>, StoreError> {
+        let pattern = search
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(like_pattern);
+        let rows = sqlx::query(sql::MEMBERS_PAGE)
+            .bind(organization.as_uuid())
+            .bind(page.after)
+            .bind(filter.status.map(|s| s.as_str().to_owned()))
+            .bind(filter.role_id.map(|r| r.as_uuid()))
+            .bind(filter.kind.map(|k| k.as_str().to_owned()))
+            .bind(pattern)
+            .bind(fetch_limit(page))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        let items = rows
+            .iter()
+            .map(rows::member_summary)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows::page(items, limit(page), |m| {
+            m.membership.id.as_uuid()
+        }))
+    }
+
+    async fn set_account_details(
+        &mut self,
+        id: AccountId,
+        details: &AccountDetails,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::SET_ACCOUNT_DETAILS)
+            .bind(id.as_uuid())
+            .bind(details.first_name.clone())
+            .bind(details.last_name.clone())
+            .bind(details.title.clone())
+            .bind(details.phone.clone())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "account")
+    }
+
+    async fn set_invited_names(
+        &mut self,
+        organization: OrganizationId,
+        membership: MembershipId,
+        first_name: &str,
+        last_name: &str,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::SET_INVITED_NAMES)
+            .bind(organization.as_uuid())
+            .bind(membership.as_uuid())
+            .bind(first_name.to_owned())
+            .bind(last_name.to_owned())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "membership")
+    }
+
+    async fn set_requires_activation(
+        &mut self,
+        organization: OrganizationId,
+        requires_activation: bool,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::SET_REQUIRES_ACTIVATION)
+            .bind(organization.as_uuid())
+            .bind(requires_activation)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "organization")
+    }
+
+    async fn record_login(
+        &mut self,
+        organization: OrganizationId,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::RECORD_LOGIN)
+            .bind(organization.as_uuid())
+            .bind(account.as_uuid())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
     async fn append_audit_event(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
         let (actor_type, actor_id) = rows::actor_columns(&event.actor);
         sqlx::query(sql::INSERT_AUDIT_EVENT)
@@ -818,5 +996,188 @@ where
             .await
             .map_err(map_error::<DB>)?;
         Ok(())
+    }
+
+    async fn insert_consent(&mut self, consent: &gardien_core::Consent) -> Result<(), StoreError> {
+        sqlx::query(sql::INSERT_CONSENT)
+            .bind(consent.account_id.as_uuid())
+            .bind(consent.policy_version.clone())
+            .bind(DbTime(consent.accepted_at))
+            .bind(consent.ip.clone())
+            .bind(consent.user_agent.clone())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn has_consent(&mut self, account: AccountId, version: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query(sql::HAS_CONSENT)
+            .bind(account.as_uuid())
+            .bind(version.to_owned())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(row.is_some())
+    }
+
+    async fn consents_of_account(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Vec<gardien_core::Consent>, StoreError> {
+        let rows = sqlx::query(sql::CONSENTS_OF_ACCOUNT)
+            .bind(account.as_uuid())
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        rows.iter().map(rows::consent).collect()
+    }
+
+    async fn account_profile(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Option<gardien_core::Profile>, StoreError> {
+        let row = sqlx::query(sql::ACCOUNT_PROFILE)
+            .bind(account.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::profile).transpose()
+    }
+
+    async fn set_account_profile(
+        &mut self,
+        account: AccountId,
+        profile: &gardien_core::Profile,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::SET_ACCOUNT_PROFILE)
+            .bind(account.as_uuid())
+            .bind(profile.first_name.clone())
+            .bind(profile.last_name.clone())
+            .bind(profile.phone.clone())
+            .bind(profile.title.clone())
+            .bind(
+                profile
+                    .notification_email
+                    .as_ref()
+                    .map(|e| e.as_str().to_owned()),
+            )
+            .bind(profile.language.code().to_owned())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "account")
+    }
+
+    async fn revoke_other_sessions(
+        &mut self,
+        account: AccountId,
+        keep: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::REVOKE_OTHER_SESSIONS)
+            .bind(account.as_uuid())
+            .bind(keep.as_str().to_owned())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn sessions_of_account(
+        &mut self,
+        account: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError> {
+        let rows = sqlx::query(sql::SESSIONS_OF_ACCOUNT)
+            .bind(account.as_uuid())
+            .bind(DbTime(now))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        rows.iter().map(rows::session).collect()
+    }
+
+    async fn audit_events_by_actor(
+        &mut self,
+        account: AccountId,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let rows = sqlx::query(sql::AUDIT_EVENTS_BY_ACTOR)
+            .bind(account.as_uuid())
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        rows.iter().map(rows::audit_event).collect()
+    }
+
+    async fn anonymize_account(
+        &mut self,
+        account: AccountId,
+        tombstone: &Email,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::ANONYMIZE_ACCOUNT)
+            .bind(account.as_uuid())
+            .bind(tombstone.as_str().to_owned())
+            .bind(tombstone.normalized().to_owned())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "account")?;
+        for statement in [
+            sql::REVOKE_SESSIONS_OF_ACCOUNT,
+            sql::EXPIRE_PASSWORD_RESETS_OF_ACCOUNT,
+            sql::EXPIRE_EMAIL_VERIFICATIONS_OF_ACCOUNT,
+        ] {
+            sqlx::query(statement)
+                .bind(account.as_uuid())
+                .bind(DbTime(at))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_error::<DB>)?;
+        }
+        Ok(())
+    }
+
+    async fn next_authz_version(&mut self) -> Result<u64, StoreError> {
+        AuthzSql::<DB>::next_version(&mut self.tx).await
+    }
+
+    async fn record_authz_change(
+        &mut self,
+        change: &gardien_authz::VersionedChange,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        AuthzSql::<DB>::record_change(&mut self.tx, change, at).await
+    }
+
+    async fn insert_api_key(
+        &mut self,
+        key: &crate::ApiKey,
+        token: &TokenHash,
+    ) -> Result<(), StoreError> {
+        AuthzSql::<DB>::insert_api_key(&mut self.tx, key, token).await
+    }
+
+    async fn api_keys(
+        &mut self,
+        organization: OrganizationId,
+    ) -> Result<Vec<crate::ApiKey>, StoreError> {
+        AuthzSql::<DB>::api_keys(&mut self.tx, organization).await
+    }
+
+    async fn revoke_api_key(
+        &mut self,
+        organization: OrganizationId,
+        id: gardien_core::ApiKeyId,
+        at: OffsetDateTime,
+    ) -> Result<crate::ApiKey, StoreError> {
+        AuthzSql::<DB>::revoke_api_key(&mut self.tx, organization, id, at).await
     }
 }

@@ -6,6 +6,7 @@
 //! commits once — so there is never a change without its event or its mail.
 
 mod api;
+mod authz;
 mod engine;
 mod error;
 mod postgres;
@@ -15,6 +16,7 @@ mod sqlite;
 pub mod test_support;
 
 pub use api::*;
+pub use authz::{ApiKey, AuthzListener, AUTHZ_CHANNEL};
 pub use error::StoreError;
 
 use std::sync::Arc;

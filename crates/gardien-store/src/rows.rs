@@ -230,6 +230,16 @@ pub(crate) fn invitation(row: &impl RowExt) -> Result<Invitation, StoreError> {
     })
 }
 
+pub(crate) fn member_summary(row: &impl RowExt) -> Result<crate::MemberSummary, StoreError> {
+    Ok(crate::MemberSummary {
+        membership: membership(row)?,
+        email: email(row, "email")?,
+        first_name: row.text("first_name")?,
+        last_name: row.text("last_name")?,
+        last_login_at: row.opt_time("last_login_at")?,
+    })
+}
+
 /// How an actor is stored: `actor_type` and `actor_id`.
 pub(crate) fn actor_columns(actor: &Actor) -> (&'static str, Option<Uuid>) {
     match actor {
@@ -296,4 +306,29 @@ pub(crate) fn page<T>(mut items: Vec<T>, limit: u32, id: impl Fn(&T) -> Uuid) ->
         None
     };
     crate::Page { items, next_cursor }
+}
+
+pub(crate) fn consent(row: &impl RowExt) -> Result<gardien_core::Consent, StoreError> {
+    Ok(gardien_core::Consent {
+        account_id: AccountId::from_uuid(row.uuid("account_id")?),
+        policy_version: row.text("policy_version")?,
+        accepted_at: row.time("accepted_at")?,
+        ip: row.opt_text("ip")?,
+        user_agent: row.opt_text("user_agent")?,
+    })
+}
+
+pub(crate) fn profile(row: &impl RowExt) -> Result<gardien_core::Profile, StoreError> {
+    let notification_email = row
+        .opt_text("notification_email")?
+        .map(|e| Email::parse(&e).map_err(|e| corrupt("notification_email", e)))
+        .transpose()?;
+    Ok(gardien_core::Profile {
+        first_name: row.text("first_name")?,
+        last_name: row.text("last_name")?,
+        phone: row.opt_text("phone")?,
+        title: row.opt_text("title")?,
+        notification_email,
+        language: parsed(row, "language")?,
+    })
 }

@@ -107,6 +107,45 @@ pub(crate) const REVOKE_INVITATION: &str = "UPDATE invitations \
     SET revoked_at = COALESCE(revoked_at, $3) \
     WHERE organization_id = $1 AND id = $2 AND accepted_at IS NULL";
 
+/// Single use: only the first of concurrent acceptances changes the row.
+pub(crate) const ACCEPT_INVITATION: &str = "UPDATE invitations SET accepted_at = $2 \
+    WHERE token_hash = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2";
+pub(crate) const INVITATION: &str = "SELECT id, organization_id, membership_id, email, \
+    language, invited_by, created_at, expires_at, accepted_at, revoked_at \
+    FROM invitations WHERE organization_id = $1 AND id = $2";
+/// Newest first; the cursor is the last id of the previous page.
+pub(crate) const INVITATIONS_PAGE: &str = "SELECT id, organization_id, membership_id, email, \
+    language, invited_by, created_at, expires_at, accepted_at, revoked_at \
+    FROM invitations WHERE organization_id = $1 AND ($2 IS NULL OR id < $2) \
+    ORDER BY id DESC LIMIT $3";
+/// The member list: `$6` is a lower-case `LIKE` pattern (or NULL) matched
+/// against the normalized email and the name in both orders.
+pub(crate) const MEMBERS_PAGE: &str = "SELECT id, organization_id, account_id, kind, \
+    role_id, status, created_at, updated_at, last_login_at, email, first_name, last_name \
+    FROM (SELECT m.id, m.organization_id, m.account_id, m.kind, m.role_id, m.status, \
+        m.created_at, m.updated_at, m.last_login_at, a.email, a.email_normalized, \
+        CASE WHEN m.status = 'invited' AND m.invited_first_name IS NOT NULL \
+            THEN m.invited_first_name ELSE a.first_name END AS first_name, \
+        CASE WHEN m.status = 'invited' AND m.invited_last_name IS NOT NULL \
+            THEN m.invited_last_name ELSE a.last_name END AS last_name \
+        FROM memberships m JOIN accounts a ON a.id = m.account_id \
+        WHERE m.organization_id = $1 AND ($2 IS NULL OR m.id > $2) \
+        AND ($3 IS NULL OR m.status = $3) AND ($4 IS NULL OR m.role_id = $4) \
+        AND ($5 IS NULL OR m.kind = $5)) AS member \
+    WHERE $6 IS NULL OR email_normalized LIKE $6 ESCAPE '\\' \
+        OR lower(first_name || ' ' || last_name) LIKE $6 ESCAPE '\\' \
+        OR lower(last_name || ' ' || first_name) LIKE $6 ESCAPE '\\' \
+    ORDER BY id LIMIT $7";
+/// The names the administrator typed, shown while the membership is `invited`.
+pub(crate) const SET_INVITED_NAMES: &str = "UPDATE memberships SET invited_first_name = $3, \
+    invited_last_name = $4 WHERE organization_id = $1 AND id = $2";
+pub(crate) const SET_ACCOUNT_DETAILS: &str = "UPDATE accounts SET first_name = $2, \
+    last_name = $3, title = $4, phone = $5, updated_at = $6 WHERE id = $1";
+pub(crate) const SET_REQUIRES_ACTIVATION: &str =
+    "UPDATE organizations SET requires_activation = $2 WHERE id = $1";
+pub(crate) const RECORD_LOGIN: &str = "UPDATE memberships SET last_login_at = $3 \
+    WHERE organization_id = $1 AND account_id = $2";
+
 pub(crate) const INSERT_AUDIT_EVENT: &str = "INSERT INTO audit_events \
     (id, occurred_at, organization_id, actor_type, actor_id, action, target, before, after, \
      ip, user_agent, request_id) \
@@ -115,6 +154,42 @@ pub(crate) const INSERT_AUDIT_EVENT: &str = "INSERT INTO audit_events \
 pub(crate) const AUDIT_EVENTS_PAGE: &str = "SELECT id, occurred_at, organization_id, actor_type, \
     actor_id, action, target, before, after, ip, user_agent, request_id FROM audit_events \
     WHERE organization_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3";
+
+pub(crate) const ACCOUNT_PROFILE: &str = "SELECT first_name, last_name, phone, title, \
+    notification_email, language FROM accounts WHERE id = $1";
+pub(crate) const SET_ACCOUNT_PROFILE: &str = "UPDATE accounts SET first_name = $2, \
+    last_name = $3, phone = $4, title = $5, notification_email = $6, language = $7, \
+    updated_at = $8 WHERE id = $1";
+pub(crate) const REVOKE_OTHER_SESSIONS: &str = "UPDATE sessions SET revoked_at = $3 \
+    WHERE account_id = $1 AND id <> $2 AND revoked_at IS NULL";
+
+/// Uses the `sessions_account` index.
+pub(crate) const SESSIONS_OF_ACCOUNT: &str = "SELECT id, account_id, organization_id, kind, \
+    created_at, last_seen_at, expires_at, idle_timeout_seconds, ip, user_agent, revoked_at \
+    FROM sessions WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+    ORDER BY last_seen_at DESC, id";
+
+/// Uses the `audit_events_actor` index.
+pub(crate) const AUDIT_EVENTS_BY_ACTOR: &str = "SELECT id, occurred_at, organization_id, \
+    actor_type, actor_id, action, target, before, after, ip, user_agent, request_id \
+    FROM audit_events WHERE actor_id = $1 AND actor_type = 'account' ORDER BY id LIMIT $2";
+pub(crate) const ANONYMIZE_ACCOUNT: &str = "UPDATE accounts SET email = $2, \
+    email_normalized = $3, first_name = '', last_name = '', phone = NULL, title = NULL, \
+    notification_email = NULL, password_hash = NULL, updated_at = $4 WHERE id = $1";
+/// Unused links of the account stop working at `$2`.
+pub(crate) const EXPIRE_PASSWORD_RESETS_OF_ACCOUNT: &str = "UPDATE password_resets \
+    SET used_at = $2 WHERE account_id = $1 AND used_at IS NULL";
+pub(crate) const EXPIRE_EMAIL_VERIFICATIONS_OF_ACCOUNT: &str = "UPDATE email_verifications \
+    SET used_at = $2 WHERE account_id = $1 AND used_at IS NULL";
+
+/// Accepting a version again keeps the first acceptance.
+pub(crate) const INSERT_CONSENT: &str = "INSERT INTO consents \
+    (account_id, policy_version, accepted_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5) \
+    ON CONFLICT (account_id, policy_version) DO NOTHING";
+pub(crate) const HAS_CONSENT: &str =
+    "SELECT 1 AS one FROM consents WHERE account_id = $1 AND policy_version = $2";
+pub(crate) const CONSENTS_OF_ACCOUNT: &str = "SELECT account_id, policy_version, accepted_at, \
+    ip, user_agent FROM consents WHERE account_id = $1 ORDER BY accepted_at, policy_version";
 
 pub(crate) const INSERT_MAIL: &str = "INSERT INTO outbox \
     (id, created_at, recipient, subject, text_body, html_body, attempts, next_attempt_at) \

@@ -16,6 +16,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
+use gardien_core::membership::LifecycleError;
 use gardien_core::ValidationError;
 use gardien_service::ServiceError;
 use gardien_store::StoreError;
@@ -49,6 +50,10 @@ enum Kind {
     },
     Validation(Vec<FieldIssue>),
     Csrf(CsrfReason),
+    /// Too many attempts (see `crate::rate_limit`): 429 with `Retry-After`.
+    RateLimited {
+        retry_after_seconds: u64,
+    },
     /// The framework refused the request body; `detail` is its (English) reason.
     Malformed {
         status: StatusCode,
@@ -114,6 +119,14 @@ impl ApiError {
             kind: Kind::Validation(issues),
         }
     }
+    /// A status with its own problem type `/problems/<code>` and messages
+    /// (`problem-<code>-title`, `problem-<code>-detail`).
+    pub fn specific(status: StatusCode, code: &'static str) -> Self {
+        Self {
+            kind: Kind::Specific { status, code },
+        }
+    }
+
     /// A request body the framework could not read (malformed JSON or form).
     pub fn malformed(status: StatusCode, detail: impl Into<String>) -> Self {
         Self {
@@ -121,6 +134,27 @@ impl ApiError {
                 status,
                 detail: detail.into(),
             },
+        }
+    }
+    /// The privacy policy must be accepted first (`POST /api/v1/me/consent`).
+    pub fn consent_required() -> Self {
+        Self::specific(StatusCode::FORBIDDEN, "consent-required")
+    }
+    /// Too many attempts: try again in `retry_after_seconds`.
+    pub fn rate_limited(retry_after_seconds: u64) -> Self {
+        Self {
+            kind: Kind::RateLimited {
+                retry_after_seconds,
+            },
+        }
+    }
+    /// The seconds to wait, for a rate-limited request.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self.kind {
+            Kind::RateLimited {
+                retry_after_seconds,
+            } => Some(retry_after_seconds),
+            _ => None,
         }
     }
     pub(crate) fn csrf(reason: CsrfReason) -> Self {
@@ -136,6 +170,7 @@ impl ApiError {
             | Kind::Specific { status, .. } => *status,
             Kind::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Kind::Csrf(_) => StatusCode::FORBIDDEN,
+            Kind::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -146,6 +181,7 @@ impl ApiError {
             Kind::Csrf(_) => "csrf",
             Kind::Specific { code, .. } => code,
             Kind::Status(status) | Kind::Malformed { status, .. } => status_code(*status),
+            Kind::RateLimited { .. } => "too-many-requests",
         }
     }
 
@@ -156,6 +192,13 @@ impl ApiError {
         let detail = match &self.kind {
             Kind::Csrf(reason) => t.get(reason.message_key()),
             Kind::Malformed { detail, .. } => detail.clone(),
+            Kind::RateLimited {
+                retry_after_seconds,
+            } => t.arg(
+                "problem-too-many-requests-retry-detail",
+                "seconds",
+                retry_after_seconds,
+            ),
             Kind::Status(_) | Kind::Validation(_) | Kind::Specific { .. } => {
                 t.get(&format!("problem-{code}-detail"))
             }
@@ -207,6 +250,9 @@ fn field_of(error: &ValidationError) -> Option<String> {
         | ValidationError::PasswordTooLong { .. }
         | ValidationError::PasswordContainsEmail
         | ValidationError::PasswordCommon => Some("password".into()),
+        ValidationError::CurrentPasswordWrong => Some("current_password".into()),
+        ValidationError::NotificationEmailIsLoginEmail => Some("notification_email".into()),
+        ValidationError::PhoneNumber => Some("phone".into()),
         ValidationError::UnknownValue(..) | ValidationError::MalformedToken => None,
     }
 }
@@ -242,6 +288,33 @@ impl From<ServiceError> for ApiError {
                 tracing::error!(%reason, "password hashing failed");
                 Self::internal()
             }
+            ServiceError::Forbidden => Self::forbidden(),
+            ServiceError::NotFound => Self::not_found(),
+            ServiceError::AlreadyInOrganization => {
+                Self::specific(StatusCode::CONFLICT, "already-in-organization")
+            }
+            ServiceError::Lifecycle(LifecycleError::LastAdministrator) => {
+                Self::specific(StatusCode::CONFLICT, "last-administrator")
+            }
+            ServiceError::Lifecycle(LifecycleError::IllegalMove { .. }) => {
+                Self::specific(StatusCode::CONFLICT, "illegal-status-change")
+            }
+            ServiceError::WrongAccount => Self::specific(StatusCode::FORBIDDEN, "wrong-account"),
+            ServiceError::LoginRequired => {
+                Self::specific(StatusCode::UNAUTHORIZED, "login-required")
+            }
+            ServiceError::UnknownPermission { key, valid } => Self::malformed(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "'{key}' is not a permission of the catalog; valid permissions: {}",
+                    valid.join(", ")
+                ),
+            ),
+            ServiceError::BatchTooLarge { max } => Self::malformed(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("a batch holds at most {max} checks: split it"),
+            ),
+            ServiceError::IndexOutOfDate => Self::unavailable(),
             ServiceError::Store(error) => error.into(),
         }
     }
@@ -296,6 +369,11 @@ impl IntoResponse for ApiError {
         let problem = self.to_problem(&Translator::new(Default::default()), None);
         let mut response = problem_response(&problem);
         *response.status_mut() = self.status();
+        if let Some(seconds) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response.extensions_mut().insert(self);
         response
     }

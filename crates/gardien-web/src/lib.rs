@@ -5,12 +5,14 @@
 //! Start at [`router`]; errors become responses in [`error`] only.
 
 pub mod api;
+mod consent;
 mod context;
 pub mod csrf;
 pub mod error;
 pub mod i18n;
 mod middleware;
 pub mod pages;
+pub mod rate_limit;
 pub mod session;
 mod state;
 

@@ -17,7 +17,7 @@ use tracing::{Level, Span};
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{csrf, error, i18n, pages, session};
+use crate::{consent, csrf, error, i18n, pages, session};
 
 /// How long a request may take before it is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -31,7 +31,8 @@ const HSTS: &str = "max-age=63072000";
 /// Wraps `routes` in the layers, outermost first:
 /// request id → trace → propagate id → security headers → session → language →
 /// flash →
-/// error rendering → panic catching → timeout → CSRF → handler.
+/// error rendering → panic catching → timeout → CSRF → privacy-policy gate →
+/// handler.
 /// Error rendering sits inside the language layer (it localizes) and outside
 /// everything that can fail (panics, timeouts, CSRF refusals).
 pub(crate) fn apply(routes: Router<AppState>, state: AppState) -> Router<AppState> {
@@ -58,7 +59,8 @@ pub(crate) fn apply(routes: Router<AppState>, state: AppState) -> Router<AppStat
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
-        .layer(from_fn_with_state(state, csrf::protect));
+        .layer(from_fn_with_state(state, csrf::protect))
+        .layer(from_fn(consent::require));
     routes.layer(layers)
 }
 

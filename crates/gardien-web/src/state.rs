@@ -13,6 +13,8 @@ pub struct AppState {
     /// The write path of every use case (see `gardien-service`).
     pub services: Arc<Services>,
     pub settings: Arc<WebSettings>,
+    /// Login, sign-up, forgotten-password and emailed-link attempts.
+    pub rate_limits: Arc<crate::rate_limit::RateLimits>,
 }
 
 impl AppState {
@@ -27,6 +29,7 @@ impl AppState {
             store: services.store().clone(),
             services: Arc::new(services),
             settings: Arc::new(settings),
+            rate_limits: Arc::new(crate::rate_limit::RateLimits::new()),
         }
     }
 }

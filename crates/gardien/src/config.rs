@@ -88,6 +88,15 @@ pub struct Settings {
     /// Log format: `text` or `json` [default: text]. Levels come from RUST_LOG.
     #[arg(long, env = "GARDIEN_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
+
+    /// Version of the privacy policy people must accept; a new version asks
+    /// everyone again; empty: no consent asked [default: 2026-11].
+    #[arg(long, env = "GARDIEN_PRIVACY_POLICY_VERSION", value_name = "VERSION")]
+    pub privacy_policy_version: Option<String>,
+
+    /// Where the privacy policy is published [default: Gardien's own /privacy page].
+    #[arg(long, env = "GARDIEN_PRIVACY_POLICY_URL", value_name = "URL")]
+    pub privacy_policy_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -124,6 +133,7 @@ pub struct Config {
     /// Explicit secret key (base64); `None` means the one kept in the data folder.
     pub secret_key: Option<String>,
     pub log_format: LogFormat,
+    pub privacy_policy: gardien_core::PrivacyPolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -187,7 +197,9 @@ impl Settings {
             smtp_username,
             smtp_password,
             secret_key,
-            log_format
+            log_format,
+            privacy_policy_version,
+            privacy_policy_url
         );
         Ok(self)
     }
@@ -249,7 +261,9 @@ impl Settings {
                 }
             }
         };
+        let privacy_policy = privacy_policy(self.privacy_policy_version, self.privacy_policy_url)?;
         Ok(Config {
+            privacy_policy,
             listen,
             data_dir,
             database_url,
@@ -264,6 +278,36 @@ impl Settings {
             secret_key: self.secret_key,
             log_format: self.log_format.unwrap_or_default(),
         })
+    }
+}
+
+/// The privacy policy of the deployment: a version (default
+/// [`gardien_core::PrivacyPolicy::DEFAULT_VERSION`], empty for none) and an
+/// optional URL.
+fn privacy_policy(
+    version: Option<String>,
+    url: Option<String>,
+) -> Result<gardien_core::PrivacyPolicy, ConfigError> {
+    let url = url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+    if let Some(url) = &url {
+        if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/')) {
+            return Err(ConfigError(format!(
+                "the privacy policy URL '{url}' must start with https://, http:// or / (set --privacy-policy-url or GARDIEN_PRIVACY_POLICY_URL)"
+            )));
+        }
+    }
+    match version {
+        Some(version) if version.trim().is_empty() => Ok(gardien_core::PrivacyPolicy::none()),
+        version => {
+            let version =
+                version.unwrap_or_else(|| gardien_core::PrivacyPolicy::DEFAULT_VERSION.to_owned());
+            gardien_core::PrivacyPolicy::new(&version, url).map_err(|_| {
+                ConfigError(format!(
+                    "the privacy policy version '{version}' is not valid: give at most {} printable characters, such as 2026-11 (set --privacy-policy-version or GARDIEN_PRIVACY_POLICY_VERSION)",
+                    gardien_core::consent::VERSION_MAX
+                ))
+            })
+        }
     }
 }
 
@@ -295,6 +339,27 @@ mod tests {
         assert!(
             matches!(config.mail.transport, MailTransportConfig::Folder(ref p) if p == Path::new("gardien-data/mail"))
         );
+    }
+
+    #[test]
+    fn privacy_policy_defaults_to_a_version_and_can_be_turned_off() {
+        let config = Settings::default().resolve().unwrap();
+        assert_eq!(config.privacy_policy.version.as_deref(), Some("2026-11"));
+        assert_eq!(config.privacy_policy.url, None);
+        let off = Settings {
+            privacy_policy_version: Some(" ".into()),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(off.privacy_policy.version, None);
+        let err = Settings {
+            privacy_policy_url: Some("javascript:alert(1)".into()),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.0.contains("--privacy-policy-url"), "{}", err.0);
     }
 
     #[test]

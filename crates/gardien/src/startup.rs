@@ -26,6 +26,8 @@ pub enum StartError {
     },
     #[error("{0}")]
     Serve(std::io::Error),
+    #[error("cannot load the authorization index: {0}")]
+    Authz(#[from] gardien_service::ServiceError),
 }
 
 /// A configured, bound, ready-to-serve Gardien.
@@ -34,6 +36,8 @@ pub struct Application {
     state: AppState,
     worker: gardien_mail::Worker,
     config: Config,
+    /// On PostgreSQL: applies other instances' access changes (see `gardien-service`'s `authz.rs`).
+    authz_listener: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -65,13 +69,19 @@ impl Application {
             secret_key,
         };
         let services = gardien_service::Services::new(store, config.public_url.clone())
-            .with_mail_wake(worker.wake_handle());
+            .with_mail_wake(worker.wake_handle())
+            .with_privacy_policy(config.privacy_policy.clone());
+        services.load_authz().await?;
         let state = AppState::with_services(services, settings);
+        let authz_listener =
+            gardien_service::spawn_authz_listener(state.services.clone(), &config.database_url)
+                .await?;
         Ok(Self {
             listener,
             state,
             worker,
             config,
+            authz_listener,
         })
     }
 
@@ -112,6 +122,9 @@ impl Application {
         .map_err(StartError::Serve)?;
         let _ = stop_tx.send(true);
         let _ = worker.await;
+        if let Some(listener) = self.authz_listener {
+            listener.abort();
+        }
         tracing::info!("gardien stopped");
         Ok(())
     }

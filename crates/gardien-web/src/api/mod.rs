@@ -4,16 +4,22 @@
 //! in [`ApiDoc`]'s `paths(...)` (and its bodies in `schemas(...)`), and
 //! route it in [`routes`]. Errors are [`crate::ApiError`] (problem JSON).
 
+pub mod api_keys;
+pub mod checks;
 pub mod health;
+pub mod invitations;
+pub mod me;
+pub mod members;
 pub mod password_reset;
 pub mod session;
+pub mod settings;
 pub mod signup;
 
 use std::sync::LazyLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
@@ -35,7 +41,35 @@ use crate::state::AppState;
         session::introspect,
         session::log_out,
         password_reset::request,
-        password_reset::reset
+        password_reset::reset,
+        me::consent,
+        me::accept_consent,
+        me::profile,
+        me::update_profile,
+        me::change_password,
+        me::sessions,
+        me::revoke_session,
+        me::revoke_other_sessions,
+        me::export,
+        me::delete_account,
+        invitations::invite,
+        invitations::list,
+        invitations::resend,
+        invitations::revoke,
+        invitations::view,
+        invitations::accept,
+        members::list,
+        members::change_status,
+        members::patch,
+        settings::show,
+        settings::patch,
+        api_keys::create,
+        api_keys::list,
+        api_keys::revoke,
+        checks::check,
+        checks::check_batch,
+        checks::resources,
+        checks::effective_permissions
     ),
     components(schemas(
         Problem,
@@ -53,13 +87,48 @@ use crate::state::AppState;
         session::LoginResult,
         password_reset::PasswordResetRequest,
         password_reset::PasswordResetAccepted,
-        password_reset::NewPassword
+        password_reset::NewPassword,
+        me::ConsentStatus,
+        me::ConsentBody,
+        me::ProfileBody,
+        me::ProfilePatchBody,
+        me::PasswordChangeBody,
+        me::SessionBody,
+        me::SessionList,
+        me::DeleteAccountBody,
+        invitations::InviteBody,
+        invitations::InvitationBody,
+        invitations::InvitationList,
+        invitations::InvitationPreview,
+        invitations::AcceptBody,
+        invitations::AcceptedBody,
+        members::MemberBody,
+        members::MemberList,
+        members::MembershipBody,
+        members::MemberPatch,
+        settings::SettingsBody,
+        settings::SettingsPatch,
+        api_keys::NewApiKeyBody,
+        api_keys::ApiKeyBody,
+        api_keys::CreatedApiKeyBody,
+        api_keys::ApiKeyList,
+        checks::ResourceBody,
+        checks::CheckBody,
+        checks::ReasonBody,
+        checks::DecisionBody,
+        checks::BatchBody,
+        checks::BatchResult,
+        checks::ResourcesBody,
+        checks::VisibleBody,
+        checks::EffectivePermissions
     )),
     tags(
         (name = "operations", description = "Probes and service documents"),
         (name = "security", description = "Tokens browsers need"),
         (name = "self", description = "A person's own account: sign-up, login, logout, password reset"),
         (name = "host", description = "What the host application asks about its visitors"),
+        (name = "team", description = "An organization's members and invitations"),
+        (name = "checks", description = "The check API for host back ends (Bearer API key) and its keys"),
     )
 )]
 pub struct ApiDoc;
@@ -69,6 +138,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.title = "Gardien".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
+    checks::document_security(&mut doc);
     doc.info.description = Some(
         "Team and access management for B2B customer portals. Errors are RFC 9457 \
          problem documents (application/problem+json)."
@@ -99,6 +169,53 @@ pub(crate) fn routes() -> Router<AppState> {
             "/api/v1/password-resets/{token}",
             post(password_reset::reset),
         )
+        .route(
+            "/api/v1/me/consent",
+            get(me::consent).post(me::accept_consent),
+        )
+        .route(
+            "/api/v1/me",
+            get(me::profile)
+                .patch(me::update_profile)
+                .delete(me::delete_account),
+        )
+        .route("/api/v1/me/export", get(me::export))
+        .route("/api/v1/me/password", post(me::change_password))
+        .route(
+            "/api/v1/me/sessions",
+            get(me::sessions).delete(me::revoke_other_sessions),
+        )
+        .route("/api/v1/me/sessions/{id}", delete(me::revoke_session))
+        .route(
+            "/api/v1/organizations/{org}/invitations",
+            get(invitations::list).post(invitations::invite),
+        )
+        .route(
+            "/api/v1/organizations/{org}/invitations/{id}",
+            delete(invitations::revoke),
+        )
+        .route(
+            "/api/v1/organizations/{org}/invitations/{id}/resend",
+            post(invitations::resend),
+        )
+        .route(
+            "/api/v1/invitations/{token}",
+            get(invitations::view).post(invitations::accept),
+        )
+        .route("/api/v1/organizations/{org}/members", get(members::list))
+        .route(
+            "/api/v1/organizations/{org}/settings",
+            get(settings::show).patch(settings::patch),
+        )
+        .route(
+            "/api/v1/organizations/{org}/members/{member}",
+            patch(members::patch),
+        )
+        .route(
+            "/api/v1/organizations/{org}/members/{member}/{action}",
+            post(members::change_status),
+        )
+        .merge(checks::routes())
 }
 
 /// The OpenAPI document (this one).

@@ -37,6 +37,8 @@ pub struct NewPassword {
         (status = 202, description = "Check your email", body = PasswordResetAccepted),
         (status = 422, description = "Not an email address", body = Problem,
             content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see `Retry-After`", body = Problem,
+            content_type = "application/problem+json"),
     ))]
 pub(crate) async fn request(
     State(state): State<AppState>,
@@ -44,6 +46,9 @@ pub(crate) async fn request(
     body: Result<Json<PasswordResetRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<PasswordResetAccepted>), ApiError> {
     let Json(body) = body?;
+    state
+        .rate_limits
+        .password_reset_request(context.ip.as_deref(), &body.email)?;
     state
         .services
         .request_password_reset(&body.email, &context)
@@ -67,6 +72,8 @@ pub(crate) async fn request(
             content_type = "application/problem+json"),
         (status = 422, description = "The password breaks a rule", body = Problem,
             content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see `Retry-After`", body = Problem,
+            content_type = "application/problem+json"),
     ))]
 pub(crate) async fn reset(
     State(state): State<AppState>,
@@ -75,6 +82,7 @@ pub(crate) async fn reset(
     body: Result<Json<NewPassword>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Json(body) = body?;
+    state.rate_limits.emailed_link(context.ip.as_deref())?;
     state
         .services
         .reset_password(&token, &body.password, &context)

@@ -61,6 +61,10 @@ pub struct Introspection {
     pub organization: Option<OrganizationSummary>,
     /// `staff` or `client`; `null` until an organization is chosen.
     pub kind: Option<String>,
+    /// `true` until the person accepts the current privacy policy
+    /// (`POST /api/v1/me/consent`); meanwhile other calls answer 403.
+    #[serde(default)]
+    pub consent_required: bool,
 }
 
 /// A successful login.
@@ -90,6 +94,7 @@ fn introspection(current: &CurrentSession) -> Introspection {
             .organization
             .as_ref()
             .map(|c| c.kind.as_str().to_owned()),
+        consent_required: current.consent_required,
     }
 }
 
@@ -108,6 +113,8 @@ fn choice_body(choice: &OrganizationChoice) -> OrganizationChoiceBody {
         (status = 200, description = "Logged in; the session cookie is set", body = LoginResult),
         (status = 401, description = "The email or the password is wrong", body = Problem,
             content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see `Retry-After`", body = Problem,
+            content_type = "application/problem+json"),
     ))]
 pub(crate) async fn log_in(
     State(state): State<AppState>,
@@ -116,6 +123,9 @@ pub(crate) async fn log_in(
     body: Result<Json<LoginBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(CookieJar, Json<LoginResult>), ApiError> {
     let Json(body) = body?;
+    state
+        .rate_limits
+        .login(context.ip.as_deref(), &body.email)?;
     let logged_in = state
         .services
         .log_in(&body.email, &body.password, &context)
@@ -134,6 +144,7 @@ pub(crate) async fn log_in(
                 name: c.organization.name.clone(),
             }),
             kind: logged_in.bound.as_ref().map(|c| c.kind.as_str().to_owned()),
+            consent_required: logged_in.consent_required,
         },
         organizations: logged_in.choices.iter().map(choice_body).collect(),
     };

@@ -42,6 +42,8 @@ pub struct SignUpAccepted {
         (status = 202, description = "Check your email", body = SignUpAccepted),
         (status = 422, description = "Invalid values, listed by field", body = Problem,
             content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see `Retry-After`", body = Problem,
+            content_type = "application/problem+json"),
     ))]
 pub(crate) async fn sign_up(
     State(state): State<AppState>,
@@ -50,6 +52,9 @@ pub(crate) async fn sign_up(
     body: Result<Json<SignUpBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<SignUpAccepted>), ApiError> {
     let Json(body) = body?;
+    state
+        .rate_limits
+        .sign_up(context.ip.as_deref(), &body.email)?;
     let form = SignUpForm {
         email: body.email,
         password: body.password,

@@ -15,20 +15,42 @@ pub const FLASH_COOKIE: &str = "gardien_flash";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flash {
     LanguageSaved,
+    InvitationSent,
+    InvitationResent,
+    InvitationRevoked,
+    MemberUpdated,
+    SettingsSaved,
 }
 
 impl Flash {
-    const ALL: [Flash; 1] = [Flash::LanguageSaved];
+    const ALL: [Flash; 6] = [
+        Flash::LanguageSaved,
+        Flash::InvitationSent,
+        Flash::InvitationResent,
+        Flash::InvitationRevoked,
+        Flash::MemberUpdated,
+        Flash::SettingsSaved,
+    ];
 
     fn key(self) -> &'static str {
         match self {
             Flash::LanguageSaved => "language-saved",
+            Flash::InvitationSent => "invitation-sent",
+            Flash::InvitationResent => "invitation-resent",
+            Flash::InvitationRevoked => "invitation-revoked",
+            Flash::MemberUpdated => "member-updated",
+            Flash::SettingsSaved => "settings-saved",
         }
     }
 
     pub(crate) fn message_key(self) -> &'static str {
         match self {
             Flash::LanguageSaved => "flash-language-saved",
+            Flash::InvitationSent => "flash-invitation-sent",
+            Flash::InvitationResent => "flash-invitation-resent",
+            Flash::InvitationRevoked => "flash-invitation-revoked",
+            Flash::MemberUpdated => "flash-member-updated",
+            Flash::SettingsSaved => "flash-settings-saved",
         }
     }
 

@@ -15,6 +15,7 @@ use super::{render, PageContext};
 use crate::context::Origin;
 use crate::csrf::CsrfToken;
 use crate::error::ApiError;
+use crate::rate_limit;
 use crate::session::{removal_cookie, session_cookie, MaybeSignedIn, SignedIn};
 use crate::state::AppState;
 
@@ -25,6 +26,8 @@ struct LoginPage {
     csrf: CsrfToken,
     email: String,
     failed: bool,
+    /// Another refusal to show above the form (too many attempts).
+    error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +44,7 @@ pub(super) async fn show(page: PageContext, csrf: CsrfToken) -> Result<Html<Stri
         csrf,
         email: String::new(),
         failed: false,
+        error: None,
     })
 }
 
@@ -53,6 +57,16 @@ pub(super) async fn submit(
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(form) = form?;
+    if let Err(refused) = state.rate_limits.login(context.ip.as_deref(), &form.email) {
+        let html = render(&LoginPage {
+            error: Some(rate_limit::message(&refused, &page.t)),
+            page,
+            csrf,
+            email: form.email,
+            failed: false,
+        })?;
+        return Ok(rate_limit::refused_page(&refused, html));
+    }
     match state
         .services
         .log_in(&form.email, &form.password, &context)
@@ -73,6 +87,7 @@ pub(super) async fn submit(
                 csrf,
                 email: form.email,
                 failed: true,
+                error: None,
             })?;
             Ok((StatusCode::UNAUTHORIZED, html).into_response())
         }

@@ -6,12 +6,16 @@
 //! `Result<Html<String>, ApiError>` via [`render`], and a route in [`routes`].
 
 pub mod assets;
+mod consent;
 pub mod flash;
 mod home;
+mod invitations;
 mod language;
 mod login;
 mod password_reset;
+mod profile;
 mod signup;
+mod team;
 
 use std::convert::Infallible;
 
@@ -51,6 +55,40 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/signup/check-email", get(signup::check_email))
         .route("/verify-email/{token}", get(signup::verify))
+        .route("/o/{org}/team", get(team::show))
+        .route("/o/{org}/team/settings", post(team::save_settings))
+        .route(
+            "/o/{org}/team/invite",
+            get(team::invite_form).post(team::invite_submit),
+        )
+        .route(
+            "/o/{org}/team/members/{member}/role",
+            post(team::change_role),
+        )
+        .route(
+            "/o/{org}/team/members/{member}/{action}",
+            get(team::confirm).post(team::perform),
+        )
+        .route(
+            "/o/{org}/team/invitations/{id}/{action}",
+            post(team::invitation_action),
+        )
+        .route(
+            "/invitations/{token}",
+            get(invitations::show).post(invitations::accept),
+        )
+        .route("/invitations/{token}/login", post(invitations::log_in))
+        .route("/consent", get(consent::show).post(consent::submit))
+        .route("/privacy", get(consent::privacy))
+        .route("/me", get(profile::show).post(profile::submit))
+        .route("/me/password", post(profile::change_password))
+        .route("/me/delete", post(profile::delete_account))
+        .route(
+            "/me/sessions/revoke-others",
+            post(profile::revoke_other_sessions),
+        )
+        .route("/me/sessions/{id}/revoke", post(profile::revoke_session))
+        .route("/static/password.js", get(profile::password_script))
         .route(assets::STYLESHEET_PATH, get(assets::stylesheet))
         .route(assets::ICON_PATH, get(assets::icon))
 }

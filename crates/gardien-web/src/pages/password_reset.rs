@@ -14,6 +14,7 @@ use super::{render, PageContext};
 use crate::context::Origin;
 use crate::csrf::CsrfToken;
 use crate::error::{validation_message, ApiError};
+use crate::rate_limit;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -53,6 +54,19 @@ pub(super) async fn submit_request(
     form: Result<Form<RequestForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(form) = form?;
+    if let Err(refused) = state
+        .rate_limits
+        .password_reset_request(context.ip.as_deref(), &form.email)
+    {
+        let html = render(&RequestPage {
+            error: rate_limit::message(&refused, &page.t),
+            page,
+            csrf,
+            email: form.email,
+            sent: false,
+        })?;
+        return Ok(rate_limit::refused_page(&refused, html));
+    }
     match state
         .services
         .request_password_reset(&form.email, &context)
@@ -136,6 +150,17 @@ pub(super) async fn submit_reset(
     form: Result<Form<ResetForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(form) = form?;
+    if let Err(refused) = state.rate_limits.emailed_link(context.ip.as_deref()) {
+        let html = render(&ResetPage {
+            error: rate_limit::message(&refused, &page.t),
+            page,
+            csrf,
+            token,
+            usable: true,
+            done: false,
+        })?;
+        return Ok(rate_limit::refused_page(&refused, html));
+    }
     let (status, usable, done, error) = match state
         .services
         .reset_password(&token, &form.password, &context)

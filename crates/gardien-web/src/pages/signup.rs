@@ -15,6 +15,7 @@ use super::{render, PageContext};
 use crate::context::Origin;
 use crate::csrf::CsrfToken;
 use crate::error::{validation_message, ApiError};
+use crate::rate_limit;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -68,6 +69,20 @@ pub(super) async fn submit(
     form: Result<Form<SignUpValues>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(mut values) = form?;
+    if let Err(refused) = state
+        .rate_limits
+        .sign_up(context.ip.as_deref(), &values.email)
+    {
+        values.password.clear();
+        let errors = HashMap::from([("email".to_owned(), rate_limit::message(&refused, &page.t))]);
+        let html = render(&SignUpPage {
+            page,
+            csrf,
+            values,
+            errors,
+        })?;
+        return Ok(rate_limit::refused_page(&refused, html));
+    }
     let language = page.t.language();
     let input = SignUpForm {
         email: values.email.clone(),
@@ -119,6 +134,7 @@ pub(super) async fn verify(
     Origin(context): Origin,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
+    state.rate_limits.emailed_link(context.ip.as_deref())?;
     match state.services.verify_email(&token, &context).await {
         Ok(_) => Ok(render(&EmailVerifiedPage {
             page,

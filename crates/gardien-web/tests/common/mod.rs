@@ -59,6 +59,24 @@ impl Store for StubStore {
     async fn mail(&self, _id: MailId) -> Result<Option<OutboxMessage>, StoreError> {
         Ok(None)
     }
+
+    async fn authz_snapshot(&self) -> Result<gardien_authz::Snapshot, StoreError> {
+        Ok(gardien_authz::Snapshot::default())
+    }
+
+    async fn authz_changes_after(
+        &self,
+        _version: u64,
+    ) -> Result<Vec<gardien_authz::VersionedChange>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    async fn api_key_by_token(
+        &self,
+        _token: &gardien_core::TokenHash,
+    ) -> Result<Option<gardien_store::ApiKey>, StoreError> {
+        Ok(None)
+    }
 }
 
 pub fn app_with(public_url: &str, ready: bool) -> Router {

@@ -91,17 +91,25 @@ pub fn test_settings(database_url: &str, data_dir: &std::path::Path, smtp_port: 
         smtp_tls: Some(gardien::config::SmtpTlsMode::None),
         mail_from: Some("Gardien <no-reply@gardien.test>".into()),
         log_format: Some(LogFormat::Text),
+        // No privacy policy to accept unless a test asks for one
+        // (`spawn_app_with`): tests of other flows need not click through it.
+        privacy_policy_version: Some(String::new()),
         ..Settings::default()
     }
 }
 
 pub async fn spawn_app(backend: TestBackend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with settings changed by `adjust` (such as a privacy policy).
+pub async fn spawn_app_with(backend: TestBackend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let (_, database) = fresh_store(backend).await;
     let data_dir = tempfile::tempdir().expect("temporary data folder");
     let mail = SmtpSink::start().await.expect("SMTP sink starts");
-    let config = test_settings(database.url(), data_dir.path(), mail.port())
-        .resolve()
-        .expect("test settings are valid");
+    let mut settings = test_settings(database.url(), data_dir.path(), mail.port());
+    adjust(&mut settings);
+    let config = settings.resolve().expect("test settings are valid");
     let app = Application::build(config)
         .await
         .expect("the application starts");
@@ -135,7 +143,8 @@ pub async fn spawn_app(backend: TestBackend) -> TestApp {
 /// `sqlite` and `postgres` tests.
 #[macro_export]
 macro_rules! app_test {
-    (async fn $name:ident($app:ident: TestApp) $body:block) => {
+    // The optional comma: rustfmt puts one after a long test name's argument.
+    (async fn $name:ident($app:ident: TestApp $(,)?) $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;

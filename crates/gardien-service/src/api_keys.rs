@@ -1,0 +1,127 @@
+//! API keys of host back ends (the check API's credentials): created and
+//! revoked by members whose role holds `team.manage`, scoped to their
+//! organization. The secret (`gk_` + a 256-bit token) is shown once; only
+//! its SHA-256 is stored. A revoked key stops working on its next request
+//! (keys are looked up in the database on every request, never cached).
+
+use gardien_core::audit::{Actor, RequestContext};
+use gardien_core::{text, ApiKeyId, OrganizationId, Token};
+use gardien_store::ApiKey;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::{audit, new_token, CurrentSession, ServiceError, Services, TEAM_MANAGE};
+
+/// What every API key secret starts with (recognizable in logs and scanners).
+pub const API_KEY_PREFIX: &str = "gk_";
+
+const NAME_MAX: usize = 100;
+
+/// A new key and its secret, which is never shown again.
+#[derive(Debug, Clone)]
+pub struct CreatedApiKey {
+    pub key: ApiKey,
+    /// `gk_…`: give it to the host back end now.
+    pub secret: String,
+}
+
+impl Services {
+    /// Creates an API key of `organization` (needs `team.manage`).
+    pub async fn create_api_key(
+        &self,
+        current: &CurrentSession,
+        organization: OrganizationId,
+        name: &str,
+        context: &RequestContext,
+    ) -> Result<CreatedApiKey, ServiceError> {
+        let name = text::bounded(name, "name", NAME_MAX)
+            .map_err(|e| ServiceError::Invalid(vec![("name", e)]))?;
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        self.authorize(&mut *tx, current, organization, &[TEAM_MANAGE])
+            .await?;
+        let token = new_token();
+        let key = ApiKey {
+            id: ApiKeyId::new(),
+            organization_id: Some(organization),
+            name,
+            created_by: Some(current.account.id),
+            created_at: now,
+            revoked_at: None,
+            last_used_at: None,
+        };
+        tx.insert_api_key(&key, &token.hash()).await?;
+        let mut event = audit(
+            context,
+            now,
+            Some(organization),
+            Actor::Account(current.account.id),
+            "api_key.created",
+            Some(format!("api_key:{}", key.id)),
+        );
+        event.after = Some(json!({ "name": key.name }));
+        tx.append_audit_event(&event).await?;
+        tx.commit().await?;
+        Ok(CreatedApiKey {
+            secret: format!("{API_KEY_PREFIX}{}", token.expose()),
+            key,
+        })
+    }
+
+    /// The organization's keys, revoked ones included (needs `team.manage`).
+    pub async fn api_keys(
+        &self,
+        current: &CurrentSession,
+        organization: OrganizationId,
+    ) -> Result<Vec<ApiKey>, ServiceError> {
+        let mut tx = self.store.begin().await?;
+        self.authorize(&mut *tx, current, organization, &[TEAM_MANAGE])
+            .await?;
+        Ok(tx.api_keys(organization).await?)
+    }
+
+    /// Revokes a key of `organization` (needs `team.manage`); it is refused
+    /// from its next request on.
+    pub async fn revoke_api_key(
+        &self,
+        current: &CurrentSession,
+        organization: OrganizationId,
+        id: ApiKeyId,
+        context: &RequestContext,
+    ) -> Result<ApiKey, ServiceError> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        self.authorize(&mut *tx, current, organization, &[TEAM_MANAGE])
+            .await?;
+        let key = tx
+            .revoke_api_key(organization, id, now)
+            .await
+            .map_err(|e| match e {
+                gardien_store::StoreError::NotFound(_) => ServiceError::NotFound,
+                other => other.into(),
+            })?;
+        let mut event = audit(
+            context,
+            now,
+            Some(organization),
+            Actor::Account(current.account.id),
+            "api_key.revoked",
+            Some(format!("api_key:{id}")),
+        );
+        event.before = Some(json!({ "name": key.name }));
+        tx.append_audit_event(&event).await?;
+        tx.commit().await?;
+        Ok(key)
+    }
+
+    /// The live key whose secret is `presented` (`gk_…`), if any.
+    pub async fn api_key_by_secret(&self, presented: &str) -> Result<Option<ApiKey>, ServiceError> {
+        let Some(token) = presented.trim().strip_prefix(API_KEY_PREFIX) else {
+            return Ok(None);
+        };
+        let Ok(token) = Token::parse(token) else {
+            return Ok(None);
+        };
+        Ok(self.store.api_key_by_token(&token.hash()).await?)
+    }
+}

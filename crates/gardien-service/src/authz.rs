@@ -1,0 +1,194 @@
+//! Keeps the in-memory authorization index exact (see `gardien-authz`'s
+//! header for the why).
+//!
+//! - Every write that changes access commits through
+//!   [`Services::commit_with_changes`]: inside the transaction it takes the
+//!   next version of the deployment's change counter (row lock: versions
+//!   commit in order) and records each change with its version; after the
+//!   commit it applies them to the index *before* the caller answers, so a
+//!   revocation is in force when the administrator sees "saved".
+//! - Commit and apply are serialized by one async mutex, so this instance
+//!   applies its own changes in version order. A [`ApplyOutcome::Gap`] (a
+//!   change of another instance not heard of yet) is filled from the change
+//!   log, never skipped.
+//! - At start-up [`Services::load_authz`] reads a consistent snapshot.
+//! - On PostgreSQL, [`spawn_authz_listener`] wakes on `NOTIFY gardien_authz`
+//!   and applies the changes other instances committed, read from the log;
+//!   after a lost connection it catches up the same way.
+//! - If the index cannot be brought up to date (the database is down right
+//!   after a commit), it is marked out of date and checks answer 503 until a
+//!   catch-up succeeds: a stale index never answers.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use gardien_authz::{ApplyOutcome, AuthzIndex, Change, VersionedChange};
+use gardien_store::{AuthzListener, Store, Transaction};
+use time::OffsetDateTime;
+
+use crate::{ServiceError, Services};
+
+/// The index and what keeps it in step with the database. Shared with the
+/// task that commits (see [`Services::commit_with_changes`]).
+#[derive(Clone)]
+pub(crate) struct AuthzState {
+    pub(crate) index: Arc<AuthzIndex>,
+    /// Held across commit and apply (and by catch-ups).
+    writer: Arc<tokio::sync::Mutex<()>>,
+    /// False until loaded, and after a failed catch-up.
+    current: Arc<AtomicBool>,
+}
+
+impl Default for AuthzState {
+    fn default() -> Self {
+        Self {
+            index: Arc::new(AuthzIndex::new()),
+            writer: Arc::new(tokio::sync::Mutex::new(())),
+            current: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+impl AuthzState {
+    /// Applies every change committed after the index's version, from the
+    /// change log. The caller holds `writer`.
+    async fn catch_up_locked(&self, store: &dyn Store) -> Result<(), ServiceError> {
+        let result = self.read_and_apply(store).await;
+        self.current.store(result.is_ok(), Ordering::Release);
+        result
+    }
+
+    async fn read_and_apply(&self, store: &dyn Store) -> Result<(), ServiceError> {
+        let changes = store.authz_changes_after(self.index.version()).await?;
+        for change in &changes {
+            if let ApplyOutcome::Gap { expected, got } = self.index.apply(change) {
+                // The log itself has a hole: only a fresh snapshot is exact.
+                tracing::warn!(expected, got, "gap in the change log: reloading the index");
+                self.index.load(store.authz_snapshot().await?);
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Records, commits and applies (see [`Services::commit_with_changes`]).
+    async fn commit_and_apply(
+        &self,
+        store: &dyn Store,
+        mut tx: Box<dyn Transaction>,
+        changes: Vec<Change>,
+    ) -> Result<(), ServiceError> {
+        let _writer = self.writer.lock().await;
+        let now = OffsetDateTime::now_utc();
+        let mut versioned = Vec::with_capacity(changes.len());
+        for change in changes {
+            let version = tx.next_authz_version().await?;
+            let change = VersionedChange { version, change };
+            tx.record_authz_change(&change, now).await?;
+            versioned.push(change);
+        }
+        if let Err(error) = tx.commit().await {
+            // A connection lost during COMMIT leaves it unknown whether the
+            // change committed: the log says.
+            if let Err(error) = self.catch_up_locked(store).await {
+                tracing::error!(%error, "authorization index out of date: checks refused until it catches up");
+            }
+            return Err(error.into());
+        }
+        for change in &versioned {
+            if let ApplyOutcome::Gap { .. } = self.index.apply(change) {
+                // Another instance committed in between: read it (and ours) from the log.
+                if let Err(error) = self.catch_up_locked(store).await {
+                    tracing::error!(%error, "authorization index out of date: checks refused until it catches up");
+                }
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Services {
+    /// The authorization index (for in-process checks).
+    pub fn authz_index(&self) -> &Arc<AuthzIndex> {
+        &self.authz.index
+    }
+
+    /// Whether the index holds every committed change this instance knows of.
+    pub fn authz_is_current(&self) -> bool {
+        self.authz.current.load(Ordering::Acquire)
+    }
+
+    /// Loads the index from a consistent snapshot of the database (start-up).
+    pub async fn load_authz(&self) -> Result<(), ServiceError> {
+        let _writer = self.authz.writer.lock().await;
+        let snapshot = self.store.authz_snapshot().await?;
+        tracing::info!(
+            version = snapshot.version,
+            roles = snapshot.roles.len(),
+            memberships = snapshot.memberships.len(),
+            "authorization index loaded"
+        );
+        self.authz.index.load(snapshot);
+        self.authz.current.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Applies every change committed after the index's version, from the
+    /// change log (another instance's writes, or after a lost notification).
+    pub async fn catch_up_authz(&self) -> Result<(), ServiceError> {
+        let _writer = self.authz.writer.lock().await;
+        self.authz.catch_up_locked(&*self.store).await
+    }
+
+    /// Records `changes` in `tx`, commits it, and applies them to the index
+    /// before returning: the one way a write that changes access commits.
+    ///
+    /// Runs in its own task: a client that disconnects drops the request's
+    /// future, and that must never stop between commit and apply.
+    pub(crate) async fn commit_with_changes(
+        &self,
+        mut tx: Box<dyn Transaction>,
+        changes: Vec<Change>,
+    ) -> Result<(), ServiceError> {
+        if changes.is_empty() {
+            tx.commit().await?;
+            return Ok(());
+        }
+        let state = self.authz.clone();
+        let store = self.store.clone();
+        tokio::spawn(async move { state.commit_and_apply(&*store, tx, changes).await })
+            .await
+            .map_err(|e| {
+                ServiceError::Store(gardien_store::StoreError::Unavailable(e.to_string()))
+            })?
+    }
+}
+
+/// On PostgreSQL, applies the changes other instances commit, as soon as
+/// PostgreSQL notifies them; nothing on SQLite. Runs until the process ends.
+pub async fn spawn_authz_listener(
+    services: Arc<Services>,
+    database_url: &str,
+) -> Result<Option<tokio::task::JoinHandle<()>>, ServiceError> {
+    let Some(mut listener) = AuthzListener::connect(database_url).await? else {
+        return Ok(None);
+    };
+    // Changes committed between the snapshot and LISTEN.
+    services.catch_up_authz().await?;
+    Ok(Some(tokio::spawn(async move {
+        loop {
+            match listener.wait().await {
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "change listener failed; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+            }
+            // A notification, a lost connection or an error: the log says what is missing.
+            if let Err(error) = services.catch_up_authz().await {
+                tracing::error!(%error, "cannot read the change log; checks refused until it can");
+            }
+        }
+    })))
+}

@@ -1,0 +1,14 @@
+-- A person's own account: privacy policy consents (flow 7). One row per
+-- account and accepted version, with when and from where.
+
+CREATE TABLE consents (
+    account_id     BLOB    NOT NULL REFERENCES accounts (id),
+    policy_version TEXT    NOT NULL CHECK (length(policy_version) BETWEEN 1 AND 64),
+    accepted_at    INTEGER NOT NULL,
+    ip             TEXT,
+    user_agent     TEXT,
+    PRIMARY KEY (account_id, policy_version)
+) STRICT;
+
+-- "Download my data" (flow 15) lists the events a person is the actor of.
+CREATE INDEX audit_events_actor ON audit_events (actor_id, id);

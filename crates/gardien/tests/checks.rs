@@ -1,0 +1,669 @@
+//! The check API (flow 11) and its API keys through the real HTTP stack, on
+//! both back ends: decisions with their reasons, batches, key scope and
+//! revocation, a revoked right denied on the very next check, the index
+//! always equal to a fresh one built from the database, and (PostgreSQL) a
+//! change made through one instance denied by another.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use gardien_authz::{AuthzIndex, CheckRequest};
+use gardien_core::permission::DEFAULT_CATALOG;
+use gardien_core::{OrganizationId, PermissionKey};
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::TestApp;
+
+const PASSWORD: &str = "violet tractor under the rain";
+const INVITEE_PASSWORD: &str = "seven green lanterns at dawn";
+const MAIL_WAIT: Duration = Duration::from_secs(10);
+
+/// Signs `email` up with its own organization and logs in:
+/// `(session cookie, organization id, account id)`.
+async fn sign_up_and_log_in(
+    app: &TestApp,
+    email: &str,
+    organization: &str,
+) -> (String, String, String) {
+    let response = app
+        .post_json(
+            "/api/v1/signup",
+            &json!({
+                "email": email,
+                "password": PASSWORD,
+                "first_name": "Ana",
+                "last_name": "Lima",
+                "organization_name": organization,
+                "language": "en",
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    let response = app
+        .post_json(
+            "/api/v1/login",
+            &json!({ "email": email, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "login of {email}");
+    let cookie = session_cookie(&response).expect("a session cookie");
+    let body: Value = response.json().await.unwrap();
+    (
+        cookie,
+        body["organization"]["id"].as_str().unwrap().to_owned(),
+        body["account"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gardien_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
+/// A request with an optional session cookie, a CSRF cookie and its token.
+async fn call(
+    app: &TestApp,
+    method: Method,
+    session: Option<&str>,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let (csrf_cookie, token) = app.csrf().await;
+    let cookie = match session {
+        Some(session) => format!("{csrf_cookie}; {session}"),
+        None => csrf_cookie,
+    };
+    let mut request = app
+        .http
+        .request(method, app.url(path))
+        .header("cookie", cookie)
+        .header("x-csrf-token", token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+/// A POST authenticated by an API key only (no cookie, no CSRF token).
+async fn with_key(app: &TestApp, key: &str, path: &str, body: Value) -> reqwest::Response {
+    app.http
+        .post(app.url(path))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Creates an API key of `org`: `(id, secret)`.
+async fn create_key(app: &TestApp, session: &str, org: &str) -> (String, String) {
+    let response = call(
+        app,
+        Method::POST,
+        Some(session),
+        &format!("/api/v1/organizations/{org}/api-keys"),
+        Some(json!({ "name": "Portal back end" })),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    let secret = body["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("gk_"));
+    (body["id"].as_str().unwrap().to_owned(), secret)
+}
+
+async fn check(
+    app: &TestApp,
+    key: &str,
+    account: &str,
+    org: &str,
+    permission: &str,
+    resource: Option<Value>,
+) -> reqwest::Response {
+    let mut body = json!({
+        "account_id": account,
+        "organization_id": org,
+        "permission": permission,
+    });
+    if let Some(resource) = resource {
+        body["resource"] = resource;
+    }
+    with_key(app, key, "/api/v1/check", body).await
+}
+
+async fn decision(app: &TestApp, key: &str, account: &str, org: &str, permission: &str) -> Value {
+    let response = check(app, key, account, org, permission, None).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// The id of the organization's role made from `template`.
+async fn role_id(app: &TestApp, org: &str, template: &str) -> String {
+    let org = OrganizationId::from_uuid(org.parse().unwrap());
+    let mut tx = app.store.begin().await.unwrap();
+    let roles = tx.roles(org).await.unwrap();
+    roles
+        .into_iter()
+        .find(|r| r.template.as_deref() == Some(template))
+        .expect("the built-in role")
+        .id
+        .to_string()
+}
+
+/// The token of the first invitation emailed to `to`.
+async fn invitation_token(app: &TestApp, to: &str) -> String {
+    let deadline = Instant::now() + MAIL_WAIT;
+    loop {
+        let text = app
+            .mail
+            .messages()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
+            .filter_map(|m| m.text_body())
+            .find(|text| text.contains("/invitations/"));
+        if let Some(text) = text {
+            let start = text.find("/invitations/").unwrap() + "/invitations/".len();
+            return text[start..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+        }
+        assert!(Instant::now() < deadline, "no invitation to {to}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Invites `email` with the role of `template` and accepts as a new
+/// account: `(membership id, account id)`.
+async fn add_member(
+    app: &TestApp,
+    admin: &str,
+    org: &str,
+    email: &str,
+    template: &str,
+) -> (String, String) {
+    let role = role_id(app, org, template).await;
+    let invited = call(
+        app,
+        Method::POST,
+        Some(admin),
+        &format!("/api/v1/organizations/{org}/invitations"),
+        Some(json!({
+            "email": email,
+            "first_name": "Bruno",
+            "last_name": "Costa",
+            "kind": "staff",
+            "role_id": role,
+        })),
+    )
+    .await;
+    assert_eq!(invited.status(), 201);
+    let invited: Value = invited.json().await.unwrap();
+    let membership = invited["membership_id"].as_str().unwrap().to_owned();
+    let token = invitation_token(app, email).await;
+    let accepted = call(
+        app,
+        Method::POST,
+        None,
+        &format!("/api/v1/invitations/{token}"),
+        Some(json!({
+            "first_name": "Bruno",
+            "last_name": "Costa",
+            "password": INVITEE_PASSWORD,
+            "accept_privacy": true,
+        })),
+    )
+    .await;
+    let session = session_cookie(&accepted).expect("the invitee is logged in");
+    let me: Value = app
+        .http
+        .get(app.url("/api/v1/session/introspect"))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (membership, me["account"]["id"].as_str().unwrap().to_owned())
+}
+
+/// Every member of `org` and every permission of the catalog: the app's
+/// answers (batch API) equal those of an index built afresh from the
+/// database. Proves that every write made so far reached the live index.
+async fn assert_index_matches_database(app: &TestApp, key: &str, org: &str) {
+    let fresh = AuthzIndex::from_snapshot(app.store.authz_snapshot().await.unwrap());
+    let org_id = OrganizationId::from_uuid(org.parse().unwrap());
+    let accounts: Vec<_> = app
+        .store
+        .authz_snapshot()
+        .await
+        .unwrap()
+        .memberships
+        .into_iter()
+        .filter(|m| m.organization_id == org_id)
+        .map(|m| m.account_id)
+        .collect();
+    assert!(!accounts.is_empty());
+    let mut requests = Vec::new();
+    for account in &accounts {
+        for entry in DEFAULT_CATALOG {
+            requests.push(CheckRequest {
+                account_id: *account,
+                organization_id: org_id,
+                permission: PermissionKey::parse(entry.key).unwrap(),
+                resource: None,
+            });
+        }
+    }
+    let checks: Vec<Value> = requests
+        .iter()
+        .map(|r| {
+            json!({
+                "account_id": r.account_id,
+                "organization_id": r.organization_id,
+                "permission": r.permission.as_str(),
+            })
+        })
+        .collect();
+    let response = with_key(app, key, "/api/v1/check/batch", json!({ "checks": checks })).await;
+    assert_eq!(response.status(), 200);
+    let answers: Value = response.json().await.unwrap();
+    let expected = fresh.check_batch(&requests);
+    for (i, (answer, expected)) in answers["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&expected)
+        .enumerate()
+    {
+        assert_eq!(answer["allowed"], expected.allowed, "check #{i}");
+        assert_eq!(
+            answer["reason"]["code"],
+            serde_json::to_value(&expected.reason).unwrap()["code"],
+            "check #{i}"
+        );
+    }
+}
+
+app_test!(
+    async fn member_is_allowed_by_role_with_the_reason(app: TestApp) {
+        let (ana, org, account) = sign_up_and_log_in(&app, "ana@example.fr", "Cabinet Lima").await;
+        let (_, key) = create_key(&app, &ana, &org).await;
+        let manager = role_id(&app, &org, "manager").await;
+
+        let allowed = decision(&app, &key, &account, &org, "team.manage").await;
+        assert_eq!(allowed["allowed"], true);
+        assert_eq!(allowed["reason"]["code"], "granted_by_role");
+        assert_eq!(allowed["reason"]["role_id"], manager.as_str());
+
+        // A stranger is not a member.
+        let stranger = uuid::Uuid::now_v7().to_string();
+        let denied = decision(&app, &key, &stranger, &org, "team.manage").await;
+        assert_eq!(denied["allowed"], false);
+        assert_eq!(denied["reason"]["code"], "not_a_member");
+
+        // An unknown permission is refused with the valid ones.
+        let unknown = check(&app, &key, &account, &org, "mail.burn", None).await;
+        assert_eq!(unknown.status(), 422);
+        let problem: Value = unknown.json().await.unwrap();
+        assert!(problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("invoices.read"));
+
+        // A resource with an empty id is refused precisely.
+        let malformed = check(
+            &app,
+            &key,
+            &account,
+            &org,
+            "orders.read",
+            Some(json!({ "type": "order", "id": " " })),
+        )
+        .await;
+        assert_eq!(malformed.status(), 422);
+
+        // The manager's role is not scoped: every order is visible.
+        let visible = with_key(
+            &app,
+            &key,
+            "/api/v1/check/resources",
+            json!({
+                "account_id": account,
+                "organization_id": org,
+                "permission": "team.read",
+                "resource_type": "order",
+            }),
+        )
+        .await;
+        assert_eq!(visible.status(), 200);
+        assert_eq!(visible.json::<Value>().await.unwrap()["all"], true);
+        app.stop().await;
+    }
+);
+
+app_test!(
+    async fn batch_answers_in_order_and_refuses_more_than_a_thousand(app: TestApp) {
+        let (ana, org, account) = sign_up_and_log_in(&app, "ana@example.fr", "Cabinet Lima").await;
+        let (_, key) = create_key(&app, &ana, &org).await;
+        let stranger = uuid::Uuid::now_v7().to_string();
+        let response = with_key(
+            &app,
+            &key,
+            "/api/v1/check/batch",
+            json!({ "checks": [
+                { "account_id": account, "organization_id": org, "permission": "team.manage" },
+                { "account_id": stranger, "organization_id": org, "permission": "team.manage" },
+            ]}),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["results"][0]["allowed"], true);
+        assert_eq!(body["results"][1]["allowed"], false);
+        assert_eq!(body["results"][1]["reason"]["code"], "not_a_member");
+
+        let too_many: Vec<Value> = (0..1001)
+            .map(|_| json!({ "account_id": account, "organization_id": org, "permission": "team.read" }))
+            .collect();
+        let refused = with_key(
+            &app,
+            &key,
+            "/api/v1/check/batch",
+            json!({ "checks": too_many }),
+        )
+        .await;
+        assert_eq!(refused.status(), 422);
+        app.stop().await;
+    }
+);
+
+app_test!(
+    async fn key_of_another_organization_and_revoked_key_are_refused(app: TestApp) {
+        let (ana, org_a, account_a) =
+            sign_up_and_log_in(&app, "ana@example.fr", "Cabinet Lima").await;
+        let (carla, org_b, _) = sign_up_and_log_in(&app, "carla@example.fr", "Atelier Dias").await;
+        let (key_a_id, key_a) = create_key(&app, &ana, &org_a).await;
+        let (_, key_b) = create_key(&app, &carla, &org_b).await;
+
+        // Org B's key may not ask about org A.
+        let refused = check(&app, &key_b, &account_a, &org_a, "team.read", None).await;
+        assert_eq!(refused.status(), 403);
+        // Nor may anyone manage org A's keys from org B's session.
+        let listed = call(
+            &app,
+            Method::GET,
+            Some(&carla),
+            &format!("/api/v1/organizations/{org_a}/api-keys"),
+            None,
+        )
+        .await;
+        assert_eq!(listed.status(), 404);
+
+        // No credentials at all: refused (the CSRF layer answers first).
+        let anonymous = app
+            .http
+            .post(app.url("/api/v1/check"))
+            .json(&json!({ "account_id": account_a, "organization_id": org_a, "permission": "team.read" }))
+            .send()
+            .await
+            .unwrap();
+        assert!(anonymous.status().is_client_error());
+        // A malformed or made-up key: 401.
+        assert_eq!(
+            check(&app, "nope", &account_a, &org_a, "team.read", None)
+                .await
+                .status(),
+            401
+        );
+        let made_up = format!("gk_{}", "A".repeat(43));
+        assert_eq!(
+            check(&app, &made_up, &account_a, &org_a, "team.read", None)
+                .await
+                .status(),
+            401
+        );
+
+        // Revoked: refused on the very next request.
+        assert_eq!(
+            check(&app, &key_a, &account_a, &org_a, "team.read", None)
+                .await
+                .status(),
+            200
+        );
+        let revoked = call(
+            &app,
+            Method::DELETE,
+            Some(&ana),
+            &format!("/api/v1/organizations/{org_a}/api-keys/{key_a_id}"),
+            None,
+        )
+        .await;
+        assert_eq!(revoked.status(), 200);
+        assert_eq!(
+            check(&app, &key_a, &account_a, &org_a, "team.read", None)
+                .await
+                .status(),
+            401
+        );
+
+        // The list shows it revoked, never its secret; both acts are audited.
+        let list: Value = call(
+            &app,
+            Method::GET,
+            Some(&ana),
+            &format!("/api/v1/organizations/{org_a}/api-keys"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert!(list["items"][0]["revoked_at"].is_string());
+        assert!(list["items"][0].get("secret").is_none());
+        let mut tx = app.store.begin().await.unwrap();
+        let events = tx
+            .audit_events(
+                OrganizationId::from_uuid(org_a.parse().unwrap()),
+                gardien_store::PageRequest::first(100),
+            )
+            .await
+            .unwrap();
+        for action in ["api_key.created", "api_key.revoked"] {
+            assert!(events.items.iter().any(|e| e.action == action), "{action}");
+        }
+        app.stop().await;
+    }
+);
+
+app_test!(
+    async fn suspended_member_is_denied_on_the_very_next_check(app: TestApp) {
+        let (ana, org, _) = sign_up_and_log_in(&app, "ana@example.fr", "Cabinet Lima").await;
+        let (_, key) = create_key(&app, &ana, &org).await;
+        let (member, bruno) =
+            add_member(&app, &ana, &org, "bruno@example.fr", "administrator").await;
+        let allowed = decision(&app, &key, &bruno, &org, "team.read").await;
+        assert_eq!(allowed["allowed"], true, "{allowed}");
+        assert_index_matches_database(&app, &key, &org).await;
+
+        let act = |action: &'static str| {
+            let path = format!("/api/v1/organizations/{org}/members/{member}/{action}");
+            let app = &app;
+            let ana = ana.clone();
+            async move { call(app, Method::POST, Some(&ana), &path, None).await }
+        };
+        assert_eq!(act("suspend").await.status(), 200);
+        let denied = decision(&app, &key, &bruno, &org, "team.read").await;
+        assert_eq!(denied["allowed"], false);
+        assert_eq!(denied["reason"]["code"], "suspended");
+        assert_index_matches_database(&app, &key, &org).await;
+
+        assert_eq!(act("reactivate").await.status(), 200);
+        assert_eq!(
+            decision(&app, &key, &bruno, &org, "team.read").await["allowed"],
+            true
+        );
+        assert_eq!(act("remove").await.status(), 200);
+        let removed = decision(&app, &key, &bruno, &org, "team.read").await;
+        assert_eq!(removed["reason"]["code"], "removed");
+        assert_eq!(act("restore").await.status(), 200);
+        assert_eq!(
+            decision(&app, &key, &bruno, &org, "team.read").await["allowed"],
+            true
+        );
+
+        // A role change takes effect at once: the scoped `user` role lacks team.read.
+        let user = role_id(&app, &org, "user").await;
+        let patched = call(
+            &app,
+            Method::PATCH,
+            Some(&ana),
+            &format!("/api/v1/organizations/{org}/members/{member}"),
+            Some(json!({ "role_id": user })),
+        )
+        .await;
+        assert_eq!(patched.status(), 200);
+        assert_index_matches_database(&app, &key, &org).await;
+
+        // Effective permissions follow the role.
+        let effective: Value = app
+            .http
+            .get(app.url(&format!(
+                "/api/v1/organizations/{org}/members/{member}/effective-permissions"
+            )))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let expected = app
+            .store
+            .authz_snapshot()
+            .await
+            .unwrap()
+            .roles
+            .into_iter()
+            .find(|r| r.role_id.to_string() == user)
+            .unwrap()
+            .permissions
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect::<Vec<_>>();
+        assert_eq!(effective["permissions"], json!(expected));
+        app.stop().await;
+    }
+);
+
+app_test!(
+    async fn deleted_account_is_denied_on_the_next_check(app: TestApp) {
+        let (ana, org, _) = sign_up_and_log_in(&app, "ana@example.fr", "Cabinet Lima").await;
+        let (_, key) = create_key(&app, &ana, &org).await;
+        let (_, bruno) = add_member(&app, &ana, &org, "bruno@example.fr", "administrator").await;
+        assert_eq!(
+            decision(&app, &key, &bruno, &org, "team.read").await["allowed"],
+            true
+        );
+        let login = app
+            .post_json(
+                "/api/v1/login",
+                &json!({ "email": "bruno@example.fr", "password": INVITEE_PASSWORD }),
+            )
+            .await;
+        let bruno_session = session_cookie(&login).unwrap();
+        let deleted = call(
+            &app,
+            Method::DELETE,
+            Some(&bruno_session),
+            "/api/v1/me",
+            Some(json!({ "password": INVITEE_PASSWORD })),
+        )
+        .await;
+        assert!(deleted.status().is_success(), "{}", deleted.status());
+        assert_eq!(
+            decision(&app, &key, &bruno, &org, "team.read").await["allowed"],
+            false
+        );
+        assert_index_matches_database(&app, &key, &org).await;
+        app.stop().await;
+    }
+);
+
+/// Two instances on one PostgreSQL database: a suspension through A is
+/// denied by B. NOTIFY is asynchronous, so B is polled; the bound asserted
+/// (and printed) is the propagation delay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspension_through_one_instance_is_denied_by_another() {
+    let a = support::spawn_app(gardien_store::test_support::TestBackend::Postgres).await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let settings = support::test_settings(a.database.url(), data_dir.path(), a.mail.port());
+    let b_app = gardien::Application::build(settings.resolve().unwrap())
+        .await
+        .unwrap();
+    let b_address = format!("http://{}", b_app.local_addr());
+    let (stop_b, stopped_b) = tokio::sync::oneshot::channel::<()>();
+    let b_server = tokio::spawn(async move {
+        b_app
+            .run_until_stopped(async {
+                let _ = stopped_b.await;
+            })
+            .await
+            .unwrap();
+    });
+
+    let (ana, org, _) = sign_up_and_log_in(&a, "ana@example.fr", "Cabinet Lima").await;
+    let (_, key) = create_key(&a, &ana, &org).await;
+    let (member, bruno) = add_member(&a, &ana, &org, "bruno@example.fr", "administrator").await;
+    let ask_b = || async {
+        let response = a
+            .http
+            .post(format!("{b_address}/api/v1/check"))
+            .bearer_auth(&key)
+            .json(
+                &json!({ "account_id": bruno, "organization_id": org, "permission": "team.read" }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json::<Value>().await.unwrap()["allowed"] == true
+    };
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !ask_b().await {
+        assert!(Instant::now() < deadline, "B never saw the new member");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    let suspended = call(
+        &a,
+        Method::POST,
+        Some(&ana),
+        &format!("/api/v1/organizations/{org}/members/{member}/suspend"),
+        None,
+    )
+    .await;
+    assert_eq!(suspended.status(), 200);
+    let since = Instant::now();
+    while ask_b().await {
+        assert!(
+            since.elapsed() < Duration::from_millis(100),
+            "B still allowed after {:?}",
+            since.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    println!("instance B denied {:?} after A answered", since.elapsed());
+
+    let _ = stop_b.send(());
+    let _ = b_server.await;
+    a.stop().await;
+}
