@@ -2,10 +2,10 @@
 //! revoked by members whose role holds `team.manage`, scoped to their
 //! organization. The secret (`gk_` + a 256-bit token) is shown once; only
 //! its SHA-256 is stored. A revoked key stops working on its next request
-//! (keys are looked up in the database on every request, never cached).
+//! (see [`KeyCache`]).
 
 use gardien_core::audit::{Actor, RequestContext};
-use gardien_core::{text, ApiKeyId, OrganizationId, Token};
+use gardien_core::{text, ApiKeyId, OrganizationId, Token, TokenHash};
 use gardien_store::ApiKey;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -16,6 +16,48 @@ use crate::{audit, new_token, CurrentSession, ServiceError, Services, TEAM_MANAG
 pub const API_KEY_PREFIX: &str = "gk_";
 
 const NAME_MAX: usize = 100;
+
+/// Live keys this instance has already read, so that a check does not read
+/// the database. Emptied by every revocation here, and on PostgreSQL by every
+/// revocation elsewhere (`NOTIFY gardien_api_keys`) and every lost listener
+/// connection. A generation number keeps a lookup that raced a revocation
+/// from putting the revoked key back.
+#[derive(Default)]
+pub(crate) struct KeyCache {
+    inner: std::sync::RwLock<KeyCacheInner>,
+}
+
+#[derive(Default)]
+struct KeyCacheInner {
+    generation: u64,
+    keys: std::collections::HashMap<TokenHash, ApiKey>,
+}
+
+/// More keys than any deployment should hold: beyond, the cache starts over.
+const KEY_CACHE_MAX: usize = 10_000;
+
+impl KeyCache {
+    fn get(&self, token: &TokenHash) -> (Option<ApiKey>, u64) {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        (inner.keys.get(token).cloned(), inner.generation)
+    }
+
+    fn insert(&self, token: TokenHash, key: ApiKey, generation: u64) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        if inner.generation == generation {
+            if inner.keys.len() >= KEY_CACHE_MAX {
+                inner.keys.clear();
+            }
+            inner.keys.insert(token, key);
+        }
+    }
+
+    pub(crate) fn clear(&self) {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        inner.generation += 1;
+        inner.keys.clear();
+    }
+}
 
 /// A new key and its secret, which is never shown again.
 #[derive(Debug, Clone)]
@@ -111,6 +153,7 @@ impl Services {
         event.before = Some(json!({ "name": key.name }));
         tx.append_audit_event(&event).await?;
         tx.commit().await?;
+        self.authz.keys.clear();
         Ok(key)
     }
 
@@ -122,6 +165,15 @@ impl Services {
         let Ok(token) = Token::parse(token) else {
             return Ok(None);
         };
-        Ok(self.store.api_key_by_token(&token.hash()).await?)
+        let hash = token.hash();
+        let (cached, generation) = self.authz.keys.get(&hash);
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let key = self.store.api_key_by_token(&hash).await?;
+        if let Some(key) = &key {
+            self.authz.keys.insert(hash, key.clone(), generation);
+        }
+        Ok(key)
     }
 }

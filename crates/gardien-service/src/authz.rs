@@ -37,6 +37,8 @@ pub(crate) struct AuthzState {
     writer: Arc<tokio::sync::Mutex<()>>,
     /// False until loaded, and after a failed catch-up.
     current: Arc<AtomicBool>,
+    /// Live API keys already seen (see `api_keys.rs`).
+    pub(crate) keys: Arc<crate::api_keys::KeyCache>,
 }
 
 impl Default for AuthzState {
@@ -45,6 +47,7 @@ impl Default for AuthzState {
             index: Arc::new(AuthzIndex::new()),
             writer: Arc::new(tokio::sync::Mutex::new(())),
             current: Arc::new(AtomicBool::new(false)),
+            keys: Arc::default(),
         }
     }
 }
@@ -148,7 +151,7 @@ impl Services {
     /// future, and that must never stop between commit and apply.
     pub(crate) async fn commit_with_changes(
         &self,
-        mut tx: Box<dyn Transaction>,
+        tx: Box<dyn Transaction>,
         changes: Vec<Change>,
     ) -> Result<(), ServiceError> {
         if changes.is_empty() {
@@ -157,11 +160,19 @@ impl Services {
         }
         let state = self.authz.clone();
         let store = self.store.clone();
-        tokio::spawn(async move { state.commit_and_apply(&*store, tx, changes).await })
-            .await
-            .map_err(|e| {
-                ServiceError::Store(gardien_store::StoreError::Unavailable(e.to_string()))
-            })?
+        match tokio::spawn(async move { state.commit_and_apply(&*store, tx, changes).await }).await
+        {
+            Ok(result) => result,
+            Err(panicked) => {
+                // Unknown whether it committed: refuse checks until the log says.
+                self.authz.current.store(false, Ordering::Release);
+                tracing::error!(error = %panicked, "the commit task failed");
+                self.catch_up_authz().await?;
+                Err(ServiceError::Store(gardien_store::StoreError::Unavailable(
+                    panicked.to_string(),
+                )))
+            }
+        }
     }
 }
 
@@ -185,7 +196,9 @@ pub async fn spawn_authz_listener(
                     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                 }
             }
-            // A notification, a lost connection or an error: the log says what is missing.
+            // A notification, a lost connection or an error: the log says
+            // what is missing; a key may have been revoked elsewhere.
+            services.authz.keys.clear();
             if let Err(error) = services.catch_up_authz().await {
                 tracing::error!(%error, "cannot read the change log; checks refused until it can");
             }

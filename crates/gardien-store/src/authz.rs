@@ -26,6 +26,9 @@ use crate::{Backend, StoreError};
 
 /// The channel PostgreSQL notifies with the version of each committed change.
 pub const AUTHZ_CHANNEL: &str = "gardien_authz";
+/// The channel PostgreSQL notifies when an API key is revoked (instances
+/// that remember live keys forget them).
+pub const API_KEYS_CHANNEL: &str = "gardien_api_keys";
 
 /// An API key of a host back end. Its secret is never stored, only its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,10 +310,18 @@ where
         .fetch_optional(&mut *conn)
         .await
         .map_err(map_error::<DB>)?;
-        match row {
-            Some(row) => api_key(&row),
-            None => Err(StoreError::NotFound("api key")),
+        let key = match row {
+            Some(row) => api_key(&row)?,
+            None => return Err(StoreError::NotFound("api key")),
+        };
+        if DB::BACKEND == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(API_KEYS_CHANNEL.to_owned())
+                .execute(&mut *conn)
+                .await
+                .map_err(map_error::<DB>)?;
         }
+        Ok(key)
     }
 
     /// A live (not revoked) key by the hash of its secret.
@@ -331,7 +342,7 @@ where
 }
 
 /// Hears, on PostgreSQL, that another instance committed a change of access
-/// (`NOTIFY gardien_authz`). The payload is only a wake-up: the listener's
+/// (`NOTIFY gardien_authz`) or revoked an API key (`NOTIFY gardien_api_keys`). The payload is only a wake-up: the listener's
 /// owner reads what it misses from the change log.
 pub struct AuthzListener {
     inner: sqlx::postgres::PgListener,
@@ -348,7 +359,7 @@ impl AuthzListener {
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot listen for changes: {e}")))?;
         inner
-            .listen(AUTHZ_CHANNEL)
+            .listen_all([AUTHZ_CHANNEL, API_KEYS_CHANNEL])
             .await
             .map_err(map_error::<sqlx::Postgres>)?;
         Ok(Some(Self { inner }))

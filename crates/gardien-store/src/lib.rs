@@ -16,7 +16,7 @@ mod sqlite;
 pub mod test_support;
 
 pub use api::*;
-pub use authz::{ApiKey, AuthzListener, AUTHZ_CHANNEL};
+pub use authz::{ApiKey, AuthzListener, API_KEYS_CHANNEL, AUTHZ_CHANNEL};
 pub use error::StoreError;
 
 use std::sync::Arc;

@@ -532,6 +532,40 @@ app_test!(
         .await;
         assert_eq!(patched.status(), 200);
         assert_index_matches_database(&app, &key, &org).await;
+        assert_eq!(
+            decision(&app, &key, &bruno, &org, "team.read").await["reason"]["code"],
+            "no_permission"
+        );
+        // The `user` role is scoped: an order not assigned to the member is denied,
+        // and none is visible.
+        let order = check(
+            &app,
+            &key,
+            &bruno,
+            &org,
+            "orders.read",
+            Some(json!({ "type": "order", "id": "42" })),
+        )
+        .await;
+        let order: Value = order.json().await.unwrap();
+        assert_eq!(order["allowed"], false);
+        assert_eq!(order["reason"]["code"], "not_assigned");
+        let visible: Value = with_key(
+            &app,
+            &key,
+            "/api/v1/check/resources",
+            json!({
+                "account_id": bruno,
+                "organization_id": org,
+                "permission": "orders.read",
+                "resource_type": "order",
+            }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(visible, json!({ "all": false, "ids": [] }));
 
         // Effective permissions follow the role.
         let effective: Value = app
@@ -621,7 +655,7 @@ async fn suspension_through_one_instance_is_denied_by_another() {
     });
 
     let (ana, org, _) = sign_up_and_log_in(&a, "ana@example.fr", "Cabinet Lima").await;
-    let (_, key) = create_key(&a, &ana, &org).await;
+    let (key_id, key) = create_key(&a, &ana, &org).await;
     let (member, bruno) = add_member(&a, &ana, &org, "bruno@example.fr", "administrator").await;
     let ask_b = || async {
         let response = a
@@ -662,6 +696,44 @@ async fn suspension_through_one_instance_is_denied_by_another() {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     println!("instance B denied {:?} after A answered", since.elapsed());
+
+    // A key revoked through A is refused by B (which had it in memory).
+    let revoked = call(
+        &a,
+        Method::DELETE,
+        Some(&ana),
+        &format!("/api/v1/organizations/{org}/api-keys/{key_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(revoked.status(), 200);
+    let since = Instant::now();
+    loop {
+        let status = a
+            .http
+            .post(format!("{b_address}/api/v1/check"))
+            .bearer_auth(&key)
+            .json(
+                &json!({ "account_id": bruno, "organization_id": org, "permission": "team.read" }),
+            )
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == 401 {
+            break;
+        }
+        assert!(
+            since.elapsed() < Duration::from_millis(100),
+            "B still accepts the revoked key after {:?}",
+            since.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    println!(
+        "instance B refused the revoked key {:?} after A answered",
+        since.elapsed()
+    );
 
     let _ = stop_b.send(());
     let _ = b_server.await;
