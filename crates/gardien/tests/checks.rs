@@ -13,7 +13,7 @@ use gardien_core::permission::DEFAULT_CATALOG;
 use gardien_core::{OrganizationId, PermissionKey};
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::TestApp;
+use support::{call, session_cookie, TestApp};
 
 const PASSWORD: &str = "violet tractor under the rain";
 const INVITEE_PASSWORD: &str = "seven green lanterns at dawn";
@@ -54,41 +54,6 @@ async fn sign_up_and_log_in(
         body["organization"]["id"].as_str().unwrap().to_owned(),
         body["account"]["id"].as_str().unwrap().to_owned(),
     )
-}
-
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("gardien_session="))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_owned)
-}
-
-/// A request with an optional session cookie, a CSRF cookie and its token.
-async fn call(
-    app: &TestApp,
-    method: Method,
-    session: Option<&str>,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let (csrf_cookie, token) = app.csrf().await;
-    let cookie = match session {
-        Some(session) => format!("{csrf_cookie}; {session}"),
-        None => csrf_cookie,
-    };
-    let mut request = app
-        .http
-        .request(method, app.url(path))
-        .header("cookie", cookie)
-        .header("x-csrf-token", token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
 }
 
 /// A POST authenticated by an API key only (no cookie, no CSRF token).

@@ -12,7 +12,7 @@ use gardien_core::{
 };
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::TestApp;
+use support::{call, session_cookie, TestApp};
 use time::OffsetDateTime;
 
 const PASSWORD: &str = "violet tractor under the rain";
@@ -54,41 +54,6 @@ async fn log_in(app: &TestApp, email: &str, password: &str) -> (String, Value) {
     assert_eq!(response.status(), 200, "login of {email}");
     let cookie = session_cookie(&response).expect("a session cookie");
     (cookie, response.json().await.unwrap())
-}
-
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("gardien_session="))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_owned)
-}
-
-/// A request with an optional session cookie, a CSRF cookie and its token.
-async fn call(
-    app: &TestApp,
-    method: Method,
-    session: Option<&str>,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let (csrf_cookie, token) = app.csrf().await;
-    let cookie = match session {
-        Some(session) => format!("{csrf_cookie}; {session}"),
-        None => csrf_cookie,
-    };
-    let mut request = app
-        .http
-        .request(method, app.url(path))
-        .header("cookie", cookie)
-        .header("x-csrf-token", token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
 }
 
 /// The id of the organization's role made from `template`.

@@ -162,3 +162,39 @@ macro_rules! app_test {
         }
     };
 }
+
+/// The `name=value` of the session cookie a response sets, if any.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gardien_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
+/// A request with an optional session cookie, a CSRF cookie and its token.
+pub async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    session: Option<&str>,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> reqwest::Response {
+    let (csrf_cookie, token) = app.csrf().await;
+    let cookie = match session {
+        Some(session) => format!("{csrf_cookie}; {session}"),
+        None => csrf_cookie,
+    };
+    let mut request = app
+        .http
+        .request(method, app.url(path))
+        .header("cookie", cookie)
+        .header("x-csrf-token", token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
