@@ -13,10 +13,12 @@
 //! reaches its 10 000 holders at one instant. The map of organizations is
 //! itself copied only when an organization appears or goes.
 //!
-//! Ordering rule: a writer publishes the permission interner *before* any
-//! organization data that uses a new number, and readers load organization
-//! data *before* the interner, so a reader can always decode what it reads.
-//! The interner is append-only, even across [`AuthzIndex::load`].
+//! Ordering rule: a writer interns a new permission *before* it publishes
+//! organization data that uses its number, and each published organization
+//! state carries the interner of its publication, so a reader decodes what
+//! it reads with an interner that knows every number in it (one atomic load
+//! per check instead of two). The interner is append-only, even across
+//! [`AuthzIndex::load`].
 //!
 //! Each check reads one organization, so it sees one committed state. A batch
 //! reads each organization once (all its requests about one organization see
@@ -145,9 +147,7 @@ impl AuthzIndex {
         let Some(cell) = orgs.get(&organization) else {
             return deny(Reason::NotAMember);
         };
-        let org = cell.load();
-        let interner = self.interner.load();
-        org.evaluate(account, interner.get(permission), resource)
+        cell.load().evaluate(account, permission, resource)
     }
 
     /// Answers each request, in order. Requests about one organization are
@@ -163,15 +163,13 @@ impl AuthzIndex {
                     .clone()
             })
             .collect();
-        // After every organization is read (see the ordering rule above).
-        let interner = self.interner.load();
         requests
             .iter()
             .zip(snapshots)
             .map(|(request, org)| match org {
                 Some(org) => org.evaluate(
                     request.account_id,
-                    interner.get(&request.permission),
+                    &request.permission,
                     request.resource.as_ref(),
                 ),
                 None => deny(Reason::NotAMember),
@@ -199,14 +197,7 @@ impl AuthzIndex {
             if !RoleEntry::is_scoped(role) {
                 return Visible::All;
             }
-            let mut ids: Vec<String> = member
-                .assignments
-                .iter()
-                .filter(|r| r.resource_type == resource_type)
-                .map(|r| r.resource_id.clone())
-                .collect();
-            ids.sort_unstable();
-            Visible::Only(ids)
+            Visible::Only(member.assigned_ids(resource_type))
         })
         .unwrap_or(Visible::None {
             reason: Reason::NotAMember,
@@ -268,8 +259,7 @@ impl AuthzIndex {
         let orgs = self.orgs.load();
         let org = orgs.get(&organization)?.load();
         let (member, role) = org.member(account)?;
-        let interner = self.interner.load();
-        Some(f(member, role, &interner))
+        Some(f(member, role, &org.interner))
     }
 
     // --------------------------------------------------------------- writes
@@ -312,7 +302,10 @@ impl AuthzIndex {
         }
         let orgs: OrgMap = data
             .into_iter()
-            .map(|(id, org)| (id, Arc::new(ArcSwap::from_pointee(org))))
+            .map(|(id, mut org)| {
+                org.interner = Arc::clone(&writer.interner);
+                (id, Arc::new(ArcSwap::from_pointee(org)))
+            })
             .collect();
         self.interner.store(Arc::clone(&writer.interner));
         self.orgs.store(Arc::new(orgs));
@@ -495,11 +488,13 @@ impl AuthzIndex {
             Some(cell) => {
                 let mut data = OrgData::clone(&cell.load());
                 edit(&mut data, &interner);
+                data.interner = Arc::clone(&interner);
                 cell.store(Arc::new(data));
             }
             None if create => {
                 let mut data = OrgData::default();
                 edit(&mut data, &interner);
+                data.interner = Arc::clone(&interner);
                 let mut next = OrgMap::clone(&orgs);
                 next.insert(organization, Arc::new(ArcSwap::from_pointee(data)));
                 self.orgs.store(Arc::new(next));

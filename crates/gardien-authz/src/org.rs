@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use gardien_core::evaluator::{Decision, MemberFacts, OverrideEffect, Reason, ResourceRef};
-use gardien_core::{AccountId, Kind, MembershipId, MembershipStatus, RoleId};
+use gardien_core::{AccountId, Kind, MembershipId, MembershipStatus, PermissionKey, RoleId};
 
 use crate::permset::{Interner, PermId, PermSet};
 
@@ -40,9 +40,12 @@ impl RoleEntry {
     }
 }
 
-/// Resource names are chosen by the host (and its users), so their maps keep
-/// std's keyed hasher; ids and permission numbers use the fast Fx hasher.
-pub(crate) type AssignmentSet = HashSet<Arc<ResourceRef>>;
+/// Resource names are chosen by the host (and its users), so their maps use a
+/// keyed hasher (foldhash, seeded at random per map: ~4× faster than std's
+/// SipHash on these short names, which matters for scoped checks and the
+/// start-up build); ids and permission numbers use the fast Fx hasher.
+type NameHasher = foldhash::fast::RandomState;
+pub(crate) type AssignmentSet = HashSet<Arc<ResourceRef>, NameHasher>;
 
 /// One membership.
 #[derive(Debug, Clone)]
@@ -55,6 +58,9 @@ pub(crate) struct Member {
     pub(crate) grants: PermSet,
     pub(crate) denies: PermSet,
     pub(crate) assignments: Arc<AssignmentSet>,
+    /// The same resources sorted by (type, id), for listing one type
+    /// without filtering or sorting.
+    pub(crate) sorted: Arc<Vec<Arc<ResourceRef>>>,
 }
 
 impl Member {
@@ -74,6 +80,7 @@ impl Member {
             grants: PermSet::default(),
             denies: PermSet::default(),
             assignments: Arc::default(),
+            sorted: Arc::default(),
         }
     }
 
@@ -132,6 +139,18 @@ impl Member {
         }
     }
 
+    /// The ids of the resources of `resource_type` assigned to the member,
+    /// sorted.
+    pub(crate) fn assigned_ids(&self, resource_type: &str) -> Vec<String> {
+        let sorted = &self.sorted[..];
+        let start = sorted.partition_point(|r| r.resource_type.as_str() < resource_type);
+        let len = sorted[start..].partition_point(|r| r.resource_type == resource_type);
+        sorted[start..start + len]
+            .iter()
+            .map(|r| r.resource_id.clone())
+            .collect()
+    }
+
     /// The member's facts in the core's plain form.
     pub(crate) fn facts(&self, role: Option<&RoleEntry>, interner: &Interner) -> MemberFacts {
         let keys = |set: &PermSet| {
@@ -182,7 +201,11 @@ pub(crate) struct OrgData {
     pub(crate) roles: Arc<FxHashMap<RoleId, RoleEntry>>,
     pub(crate) members: Arc<FxHashMap<AccountId, Member>>,
     pub(crate) accounts: Arc<FxHashMap<MembershipId, AccountId>>,
-    pub(crate) holders: Arc<HashMap<Arc<ResourceRef>, Holders>>,
+    pub(crate) holders: Arc<HashMap<Arc<ResourceRef>, Holders, NameHasher>>,
+    /// The permission interner as it was when this state was published: it
+    /// knows every number the state uses (see the ordering rule in
+    /// `index.rs`), and reading it here saves readers a second atomic load.
+    pub(crate) interner: Arc<Interner>,
 }
 
 impl OrgData {
@@ -194,11 +217,18 @@ impl OrgData {
     pub(crate) fn evaluate(
         &self,
         account: AccountId,
-        permission: Option<PermId>,
+        permission: &PermissionKey,
         resource: Option<&ResourceRef>,
     ) -> Decision {
         match self.member(account) {
-            Some((member, role)) => member.evaluate(role, permission, resource),
+            Some((member, role)) => {
+                // Only an active member's decision depends on the permission.
+                let permission = match member.status {
+                    MembershipStatus::Active => self.interner.get(permission),
+                    _ => None,
+                };
+                member.evaluate(role, permission, resource)
+            }
             None => deny(Reason::NotAMember),
         }
     }
@@ -296,6 +326,10 @@ impl OrgData {
             holders.insert(at, membership_id);
         }
         if let Some(member) = Arc::make_mut(&mut self.members).get_mut(&account) {
+            let sorted = Arc::make_mut(&mut member.sorted);
+            if let Err(at) = sorted.binary_search_by(|r| (**r).cmp(&*resource)) {
+                sorted.insert(at, Arc::clone(&resource));
+            }
             Arc::make_mut(&mut member.assignments).insert(resource);
         }
     }
@@ -316,6 +350,10 @@ impl OrgData {
         }
         if let Some(member) = Arc::make_mut(&mut self.members).get_mut(&account) {
             Arc::make_mut(&mut member.assignments).remove(resource);
+            let sorted = Arc::make_mut(&mut member.sorted);
+            if let Ok(at) = sorted.binary_search_by(|r| (**r).cmp(resource)) {
+                sorted.remove(at);
+            }
         }
         self.forget_holder(membership_id, resource);
     }
@@ -351,7 +389,6 @@ impl OrgData {
 mod tests {
     use super::*;
     use gardien_core::evaluator::decide;
-    use gardien_core::PermissionKey;
     use proptest::prelude::*;
     use std::collections::BTreeSet;
 
@@ -399,6 +436,7 @@ mod tests {
                 member.set_override(interner.intern(key), Some(*effect));
             }
             member.assignments = Arc::new(assignments.iter().cloned().map(Arc::new).collect());
+            member.sorted = Arc::new(assignments.iter().cloned().map(Arc::new).collect());
             let entry = role.map(|perms| {
                 let keys: Vec<_> = perms.into_iter().map(key).collect();
                 RoleEntry { permissions: interner.set_of(&keys), scoped }

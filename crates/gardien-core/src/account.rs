@@ -29,6 +29,38 @@ pub struct EmailVerification {
     pub used_at: Option<OffsetDateTime>,
 }
 
+/// A requested change of login email (flow 12): the login address changes
+/// only when the link sent to the new address is opened, which proves that
+/// the person holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailChange {
+    pub account_id: AccountId,
+    pub new_email: Email,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+}
+
+impl EmailChange {
+    /// How long the confirmation link works.
+    pub const LIFETIME: time::Duration = time::Duration::hours(24);
+
+    pub fn new(account_id: AccountId, new_email: Email, now: OffsetDateTime) -> Self {
+        Self {
+            account_id,
+            new_email,
+            created_at: now,
+            expires_at: now + Self::LIFETIME,
+            used_at: None,
+        }
+    }
+
+    /// Whether the link still works at `now`: not used, not expired.
+    pub fn is_usable(&self, now: OffsetDateTime) -> bool {
+        self.used_at.is_none() && now < self.expires_at
+    }
+}
+
 impl EmailVerification {
     /// How long a verification link works.
     pub const LIFETIME: time::Duration = time::Duration::hours(24);

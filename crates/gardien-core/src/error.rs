@@ -24,6 +24,8 @@ pub enum ValidationError {
         "'{0}' is not a permission key: use lowercase words separated by dots, such as mail.read"
     )]
     PermissionKey(String),
+    #[error("'{0}' is not a resource type: use a lowercase letter, then lowercase letters, digits, '_', '-' or '.', such as order")]
+    ResourceType(String),
     #[error("'{0}' is not a known value for {1}")]
     UnknownValue(String, &'static str),
     #[error("the token is malformed")]
@@ -40,8 +42,16 @@ pub enum ValidationError {
     CurrentPasswordWrong,
     #[error("the notification email is the login email")]
     NotificationEmailIsLoginEmail,
+    #[error("this is already the login email")]
+    SameAsLoginEmail,
     #[error("the phone number is not valid")]
     PhoneNumber,
+    #[error("{field} has more than {max} lines")]
+    TooManyLines { field: &'static str, max: usize },
+    #[error("the VAT number is not valid")]
+    VatNumber,
+    #[error("the registration number is not valid")]
+    RegistrationNumber,
 }
 
 impl ValidationError {
@@ -58,6 +68,7 @@ impl ValidationError {
             Self::TooLong { .. } => "too-long",
             Self::ControlCharacters { .. } => "control-characters",
             Self::PermissionKey(_) => "permission-key",
+            Self::ResourceType(_) => "resource-type",
             Self::UnknownValue(..) => "unknown-value",
             Self::MalformedToken => "malformed-token",
             Self::PasswordTooShort { .. } => "password-too-short",
@@ -66,7 +77,11 @@ impl ValidationError {
             Self::PasswordCommon => "password-common",
             Self::CurrentPasswordWrong => "current-password-wrong",
             Self::NotificationEmailIsLoginEmail => "notification-email-is-login-email",
+            Self::SameAsLoginEmail => "same-as-login-email",
             Self::PhoneNumber => "phone-number",
+            Self::TooManyLines { .. } => "too-many-lines",
+            Self::VatNumber => "vat-number",
+            Self::RegistrationNumber => "registration-number",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! built around it, so every rule here is tested in microseconds.
 
 pub mod account;
+pub mod access;
 pub mod audit;
 pub mod consent;
 pub mod email;
@@ -23,17 +24,17 @@ pub mod session;
 pub mod text;
 pub mod token;
 
-pub use account::{Account, EmailVerification, PasswordReset};
+pub use account::{Account, EmailChange, EmailVerification, PasswordReset};
 pub use consent::{Consent, PrivacyPolicy};
 pub use email::Email;
 pub use error::ValidationError;
 pub use ids::*;
 pub use locale::Language;
 pub use membership::{Kind, Membership, MembershipStatus, StatusChange};
-pub use organization::Organization;
+pub use organization::{CompanyDetails, CompanyInput, Organization};
 pub use password::Password;
 pub use permission::PermissionKey;
 pub use profile::{Profile, ProfileInput};
 pub use role::Role;
-pub use session::Session;
+pub use session::{Session, SessionPolicy};
 pub use token::{Token, TokenHash};

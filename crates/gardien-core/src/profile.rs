@@ -121,7 +121,7 @@ impl ProfileInput {
 
 /// A phone number as people type it: digits with `+`, spaces, dots, dashes
 /// and parentheses; 6 to 20 digits.
-fn parse_phone(input: &str) -> Result<Option<String>, ValidationError> {
+pub fn parse_phone(input: &str) -> Result<Option<String>, ValidationError> {
     let Some(phone) = text::optional(input, "phone", PHONE_MAX)? else {
         return Ok(None);
     };

@@ -8,6 +8,25 @@ use time::{Duration, OffsetDateTime};
 
 use crate::{AccountId, Kind, OrganizationId, TokenHash};
 
+/// How long sessions live: a deployment setting, applied to each session
+/// when it starts (it keeps its own timeouts afterwards).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// At most this long, however active.
+    pub lifetime: Duration,
+    /// Dead after this long without a request.
+    pub idle_timeout: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            lifetime: Session::LIFETIME,
+            idle_timeout: Session::IDLE_TIMEOUT,
+        }
+    }
+}
+
 /// One session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -31,16 +50,27 @@ impl Session {
     /// How long a session survives without a request.
     pub const IDLE_TIMEOUT: Duration = Duration::hours(2);
 
-    /// A new, unbound session of `account`, created `now`.
+    /// A new, unbound session of `account`, created `now`, with the default
+    /// [`SessionPolicy`].
     pub fn new(id: TokenHash, account_id: AccountId, now: OffsetDateTime) -> Self {
+        Self::with_policy(id, account_id, now, SessionPolicy::default())
+    }
+
+    /// A new, unbound session under the deployment's `policy`.
+    pub fn with_policy(
+        id: TokenHash,
+        account_id: AccountId,
+        now: OffsetDateTime,
+        policy: SessionPolicy,
+    ) -> Self {
         Self {
             id,
             account_id,
             organization: None,
             created_at: now,
             last_seen_at: now,
-            expires_at: now + Self::LIFETIME,
-            idle_timeout: Self::IDLE_TIMEOUT,
+            expires_at: now + policy.lifetime,
+            idle_timeout: policy.idle_timeout,
             ip: None,
             user_agent: None,
             revoked_at: None,

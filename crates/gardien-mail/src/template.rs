@@ -42,10 +42,23 @@ pub enum MailTemplate {
     },
     /// An administrator activated a membership that was pending activation.
     MembershipActivated { organization: String, link: String },
-    /// A resource of the host was assigned to the member.
+    /// Sent to the new address of a login email change: the change happens
+    /// only when this link is opened.
+    EmailChangeConfirm {
+        new_email: String,
+        link: String,
+        expires_in_hours: u32,
+    },
+    /// Sent to the old address once the login email changed.
+    EmailChanged { new_email: String },
+    /// Sent to the requested new address when it already has an account, so
+    /// the request's answer never reveals it.
+    EmailChangeAddressTaken { login_link: String },
+    /// Resources of the host were assigned to the member (one message per
+    /// member and change, listing their labels).
     ResourceAssigned {
         organization: String,
-        resource_label: String,
+        resources: Vec<String>,
         link: String,
     },
 }
@@ -151,16 +164,31 @@ fn subject(template: &MailTemplate, language: Language) -> String {
         MembershipActivated { organization, .. } => {
             format!("Your access to {organization} is active")
         }
+        EmailChangeConfirm { .. } if fr => "Confirmez votre nouvelle adresse de connexion".to_owned(),
+        EmailChangeConfirm { .. } => "Confirm your new login address".to_owned(),
+        EmailChanged { .. } if fr => "Votre adresse de connexion a changé".to_owned(),
+        EmailChanged { .. } => "Your login address has changed".to_owned(),
+        EmailChangeAddressTaken { .. } if fr => "Cette adresse a déjà un compte".to_owned(),
+        EmailChangeAddressTaken { .. } => "This address already has an account".to_owned(),
         ResourceAssigned {
             organization,
-            resource_label,
+            resources,
             ..
-        } if fr => format!("Nouvelle attribution dans {organization}\u{a0}: {resource_label}"),
+        } if fr => match resources.as_slice() {
+            [one] => format!("Nouvelle attribution dans {organization}\u{a0}: {one}"),
+            many => format!(
+                "{} nouvelles attributions dans {organization}",
+                many.len()
+            ),
+        },
         ResourceAssigned {
             organization,
-            resource_label,
+            resources,
             ..
-        } => format!("New assignment in {organization}: {resource_label}"),
+        } => match resources.as_slice() {
+            [one] => format!("New assignment in {organization}: {one}"),
+            many => format!("{} new assignments in {organization}", many.len()),
+        },
     };
     one_line(&subject)
 }
@@ -238,20 +266,35 @@ mod tests {
             },
             MailTemplate::ResourceAssigned {
                 organization: value.into(),
-                resource_label: value.into(),
+                resources: vec![value.into(), "Order 43".into()],
                 link: "https://gardien.example/o/1/orders/42".into(),
+            },
+            MailTemplate::EmailChangeConfirm {
+                new_email: value.into(),
+                link: "https://gardien.example/email-changes/tok3".into(),
+                expires_in_hours: 24,
+            },
+            MailTemplate::EmailChanged {
+                new_email: value.into(),
+            },
+            MailTemplate::EmailChangeAddressTaken {
+                login_link: "https://gardien.example/login".into(),
             },
         ]
     }
 
     fn links(template: &MailTemplate) -> Vec<&str> {
         match template {
-            MailTemplate::TestMessage => vec![],
+            MailTemplate::TestMessage | MailTemplate::EmailChanged { .. } => vec![],
             MailTemplate::VerifyEmail { link }
             | MailTemplate::Invitation { link, .. }
             | MailTemplate::PasswordReset { link, .. }
             | MailTemplate::MembershipActivated { link, .. }
-            | MailTemplate::ResourceAssigned { link, .. } => vec![link],
+            | MailTemplate::ResourceAssigned { link, .. }
+            | MailTemplate::EmailChangeConfirm { link, .. }
+            | MailTemplate::EmailChangeAddressTaken {
+                login_link: link,
+            } => vec![link],
             MailTemplate::AlreadyHaveAccount {
                 login_link,
                 reset_link,
@@ -314,7 +357,9 @@ mod tests {
         for template in samples(HOSTILE).into_iter().skip(2) {
             if matches!(
                 template,
-                MailTemplate::PasswordReset { .. } | MailTemplate::AlreadyHaveAccount { .. }
+                MailTemplate::PasswordReset { .. }
+                    | MailTemplate::AlreadyHaveAccount { .. }
+                    | MailTemplate::EmailChangeAddressTaken { .. }
             ) {
                 continue;
             }

@@ -25,7 +25,13 @@ const NAME_MAX: usize = 100;
 #[derive(Default)]
 pub(crate) struct KeyCache {
     inner: std::sync::RwLock<KeyCacheInner>,
+    /// When this instance last wrote each key's `last_used_at`: at most once
+    /// a minute per key, so a check costs no database write.
+    recorded_use: std::sync::Mutex<std::collections::HashMap<ApiKeyId, OffsetDateTime>>,
 }
+
+/// How stale a key's `last_used_at` may get (one write per key per interval).
+pub const LAST_USED_INTERVAL: time::Duration = time::Duration::minutes(1);
 
 #[derive(Default)]
 struct KeyCacheInner {
@@ -49,6 +55,22 @@ impl KeyCache {
                 inner.keys.clear();
             }
             inner.keys.insert(token, key);
+        }
+    }
+
+    /// Whether `last_used_at` of `id` should be written now (and, if so,
+    /// remembers that it is).
+    fn due_for_use_record(&self, id: ApiKeyId, now: OffsetDateTime) -> bool {
+        let mut recorded = self.recorded_use.lock().unwrap_or_else(|e| e.into_inner());
+        match recorded.get(&id) {
+            Some(at) if now - *at < LAST_USED_INTERVAL => false,
+            _ => {
+                if recorded.len() >= KEY_CACHE_MAX {
+                    recorded.clear();
+                }
+                recorded.insert(id, now);
+                true
+            }
         }
     }
 
@@ -167,13 +189,112 @@ impl Services {
         };
         let hash = token.hash();
         let (cached, generation) = self.authz.keys.get(&hash);
-        if cached.is_some() {
-            return Ok(cached);
-        }
-        let key = self.store.api_key_by_token(&hash).await?;
+        let key = match cached {
+            Some(key) => Some(key),
+            None => {
+                let key = self.store.api_key_by_token(&hash).await?;
+                if let Some(key) = &key {
+                    self.authz.keys.insert(hash, key.clone(), generation);
+                }
+                key
+            }
+        };
         if let Some(key) = &key {
-            self.authz.keys.insert(hash, key.clone(), generation);
+            self.record_key_use(key.id);
         }
+        Ok(key)
+    }
+
+    /// Writes the key's `last_used_at`, at most once per
+    /// [`LAST_USED_INTERVAL`], off the request's path.
+    fn record_key_use(&self, id: ApiKeyId) {
+        let now = OffsetDateTime::now_utc();
+        if !self.authz.keys.due_for_use_record(id, now) {
+            return;
+        }
+        let store = self.store.clone();
+        let keys = self.authz.keys.clone();
+        tokio::spawn(async move {
+            match store.touch_api_key(id, now).await {
+                Ok(true) => {}
+                // Revoked by another process this instance did not hear of
+                // (the command line on SQLite): forget the live keys.
+                Ok(false) => keys.clear(),
+                Err(error) => {
+                    tracing::warn!(%error, key = %id, "cannot record the API key's last use")
+                }
+            }
+        });
+    }
+
+    /// Creates a key that may check every organization of the deployment
+    /// (the operator's command line; `gardien api-key create`).
+    pub async fn create_deployment_api_key(
+        &self,
+        name: &str,
+    ) -> Result<CreatedApiKey, ServiceError> {
+        let name = text::bounded(name, "name", NAME_MAX)
+            .map_err(|e| ServiceError::Invalid(vec![("name", e)]))?;
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let token = new_token();
+        let key = ApiKey {
+            id: ApiKeyId::new(),
+            organization_id: None,
+            name,
+            created_by: None,
+            created_at: now,
+            revoked_at: None,
+            last_used_at: None,
+        };
+        tx.insert_api_key(&key, &token.hash()).await?;
+        let mut event = audit(
+            &RequestContext::default(),
+            now,
+            None,
+            Actor::System,
+            "api_key.created",
+            Some(format!("api_key:{}", key.id)),
+        );
+        event.after = Some(json!({ "name": key.name, "scope": "deployment" }));
+        tx.append_audit_event(&event).await?;
+        tx.commit().await?;
+        Ok(CreatedApiKey {
+            secret: format!("{API_KEY_PREFIX}{}", token.expose()),
+            key,
+        })
+    }
+
+    /// The deployment-wide keys, revoked ones included (operator).
+    pub async fn deployment_api_keys(&self) -> Result<Vec<ApiKey>, ServiceError> {
+        let mut tx = self.store.begin().await?;
+        Ok(tx.deployment_api_keys().await?)
+    }
+
+    /// Revokes a deployment-wide key (operator); it is refused from its
+    /// next request on, on every instance.
+    pub async fn revoke_deployment_api_key(&self, id: ApiKeyId) -> Result<ApiKey, ServiceError> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let key = tx
+            .revoke_deployment_api_key(id, now)
+            .await
+            .map_err(|e| match e {
+                gardien_store::StoreError::NotFound(_) => ServiceError::NotFound,
+                other => other.into(),
+            })?;
+        let mut event = audit(
+            &RequestContext::default(),
+            now,
+            None,
+            Actor::System,
+            "api_key.revoked",
+            Some(format!("api_key:{id}")),
+        );
+        event.before = Some(json!({ "name": key.name, "scope": "deployment" }));
+        tx.append_audit_event(&event).await?;
+        tx.commit().await?;
+        self.authz.keys.clear();
         Ok(key)
     }
 }

@@ -117,6 +117,23 @@ impl Services {
         &self.authz.index
     }
 
+    /// What a person may do in an organization, to choose the links of the
+    /// page layout. Never used to authorize (each use case does): empty while
+    /// the index is out of date.
+    pub fn navigation_permissions(
+        &self,
+        account: gardien_core::AccountId,
+        organization: gardien_core::OrganizationId,
+    ) -> std::collections::BTreeSet<gardien_core::PermissionKey> {
+        if self.authz_is_current() {
+            self.authz
+                .index
+                .effective_permissions(account, organization)
+        } else {
+            std::collections::BTreeSet::new()
+        }
+    }
+
     /// Whether the index holds every committed change this instance knows of.
     pub fn authz_is_current(&self) -> bool {
         self.authz.current.load(Ordering::Acquire)
@@ -176,32 +193,173 @@ impl Services {
     }
 }
 
+/// How often, by default, an instance on PostgreSQL reads the change counter
+/// to notice a change it was not notified of (see [`spawn_authz_listener`]).
+pub const DEFAULT_AUTHZ_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The background task of [`spawn_authz_listener`]; stops when dropped.
+pub struct AuthzListenerHandle {
+    task: tokio::task::JoinHandle<()>,
+    deaf: Arc<AtomicBool>,
+}
+
+impl AuthzListenerHandle {
+    /// From now on, notifications are received and ignored, as when the LISTEN
+    /// connection dies without an error (a half-open TCP connection): only the
+    /// poll keeps the index current. For tests of that bound.
+    pub fn deafen(&self) {
+        self.deaf.store(true, Ordering::Release);
+    }
+}
+
+impl Drop for AuthzListenerHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// On PostgreSQL, applies the changes other instances commit, as soon as
-/// PostgreSQL notifies them; nothing on SQLite. Runs until the process ends.
+/// PostgreSQL notifies them; nothing on SQLite. Runs until the handle is
+/// dropped.
+///
+/// A notification can be lost without any error: a LISTEN connection whose
+/// peer vanished (half-open TCP) just stays silent. So the task also reads
+/// the deployment's change counter and the number of revoked API keys every
+/// `poll` (one cheap query): when the counter is ahead of the index it
+/// catches up from the change log, when a key was revoked it forgets the
+/// keys it remembers. An instance thus serves a change made elsewhere at the
+/// latest `poll` (plus one query) after its commit, even with a deaf
+/// listener; and when a poll finds the index behind twice in a row with no
+/// notification heard in between, the listener is presumed deaf and opened
+/// again.
 pub async fn spawn_authz_listener(
     services: Arc<Services>,
     database_url: &str,
-) -> Result<Option<tokio::task::JoinHandle<()>>, ServiceError> {
-    let Some(mut listener) = AuthzListener::connect(database_url).await? else {
+    poll: std::time::Duration,
+) -> Result<Option<AuthzListenerHandle>, ServiceError> {
+    let Some(listener) = AuthzListener::connect(database_url).await? else {
         return Ok(None);
     };
     // Changes committed between the snapshot and LISTEN.
     services.catch_up_authz().await?;
-    Ok(Some(tokio::spawn(async move {
+    let counters = services.store.authz_counters().await?;
+    let deaf = Arc::new(AtomicBool::new(false));
+    let watch = Watch {
+        services,
+        database_url: database_url.to_owned(),
+        deaf: deaf.clone(),
+        revoked_api_keys: counters.revoked_api_keys,
+    };
+    let task = tokio::spawn(watch.run(listener, poll.max(std::time::Duration::from_millis(10))));
+    Ok(Some(AuthzListenerHandle { task, deaf }))
+}
+
+/// The state of [`spawn_authz_listener`]'s task.
+struct Watch {
+    services: Arc<Services>,
+    database_url: String,
+    deaf: Arc<AtomicBool>,
+    /// As of the last poll.
+    revoked_api_keys: u64,
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Waits for notifications in its own task (so that a wait is never
+/// cancelled halfway through a message) and wakes the watch on each.
+fn spawn_hearing(
+    mut listener: AuthzListener,
+    wake: Arc<tokio::sync::Notify>,
+    deaf: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
         loop {
-            match listener.wait().await {
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "change listener failed; retrying");
-                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                }
+            let received = listener.wait().await;
+            if deaf.load(Ordering::Acquire) {
+                continue;
+            }
+            if let Err(error) = received {
+                tracing::warn!(%error, "change listener failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
             // A notification, a lost connection or an error: the log says
-            // what is missing; a key may have been revoked elsewhere.
-            services.authz.keys.clear();
-            if let Err(error) = services.catch_up_authz().await {
-                tracing::error!(%error, "cannot read the change log; checks refused until it can");
+            // what is missing.
+            wake.notify_one();
+        }
+    })
+}
+
+impl Watch {
+    async fn run(mut self, listener: AuthzListener, poll: std::time::Duration) {
+        let wake = Arc::new(tokio::sync::Notify::new());
+        // Aborted when replaced, and when this task is.
+        let mut hearing = AbortOnDrop(spawn_hearing(listener, wake.clone(), self.deaf.clone()));
+        let mut ticks = tokio::time::interval(poll);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Whether a notification was heard since the last poll, and polls in
+        // a row that found the index behind although none was.
+        let mut heard = false;
+        let mut unheard_lags = 0u32;
+        loop {
+            tokio::select! {
+                _ = wake.notified() => {
+                    heard = true;
+                    // A key may have been revoked elsewhere.
+                    self.services.authz.keys.clear();
+                    self.catch_up().await;
+                }
+                _ = ticks.tick() => {
+                    let lagged = self.poll().await;
+                    unheard_lags = if lagged && !heard { unheard_lags + 1 } else { 0 };
+                    heard = false;
+                    if unheard_lags >= 2 {
+                        unheard_lags = 0;
+                        tracing::warn!("changes found by polling but not notified: listening again");
+                        match AuthzListener::connect(&self.database_url).await {
+                            Ok(Some(fresh)) => {
+                                let fresh = spawn_hearing(fresh, wake.clone(), self.deaf.clone());
+                                // Aborts the deaf one.
+                                drop(std::mem::replace(&mut hearing, AbortOnDrop(fresh)));
+                            }
+                            Ok(None) => {}
+                            Err(error) => tracing::warn!(%error, "cannot listen again yet"),
+                        }
+                    }
+                }
             }
         }
-    })))
+    }
+
+    /// Reads the counters; catches up when the index is behind (returns
+    /// whether it was), forgets remembered keys when one was revoked.
+    async fn poll(&mut self) -> bool {
+        let counters = match self.services.store.authz_counters().await {
+            Ok(counters) => counters,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the change counter");
+                return false;
+            }
+        };
+        if counters.revoked_api_keys != self.revoked_api_keys {
+            self.revoked_api_keys = counters.revoked_api_keys;
+            self.services.authz.keys.clear();
+        }
+        let behind = counters.version > self.services.authz.index.version();
+        if behind {
+            self.catch_up().await;
+        }
+        behind
+    }
+
+    async fn catch_up(&self) {
+        if let Err(error) = self.services.catch_up_authz().await {
+            tracing::error!(%error, "cannot read the change log; checks refused until it can");
+        }
+    }
 }

@@ -12,7 +12,6 @@ use std::collections::BTreeSet;
 
 use gardien_authz::{CheckRequest, Visible, MAX_BATCH};
 use gardien_core::evaluator::{Decision, ResourceRef};
-use gardien_core::permission::DEFAULT_CATALOG;
 use gardien_core::{AccountId, MembershipId, OrganizationId, PermissionKey, ValidationError};
 use gardien_store::ApiKey;
 
@@ -38,7 +37,7 @@ impl From<&ApiKey> for KeyScope {
 }
 
 impl KeyScope {
-    fn allows(self, organization: OrganizationId) -> Result<(), ServiceError> {
+    pub(crate) fn allows(self, organization: OrganizationId) -> Result<(), ServiceError> {
         match self {
             Self::Deployment => Ok(()),
             Self::Organization(own) if own == organization => Ok(()),
@@ -55,20 +54,6 @@ pub struct CheckQuery {
     pub permission: String,
     /// `(type, id)`.
     pub resource: Option<(String, String)>,
-}
-
-/// A permission key of the catalog, or the precise refusal.
-pub fn catalog_permission(key: &str) -> Result<PermissionKey, ServiceError> {
-    let unknown = || ServiceError::UnknownPermission {
-        key: key.to_owned(),
-        valid: DEFAULT_CATALOG.iter().map(|e| e.key).collect(),
-    };
-    let parsed = PermissionKey::parse(key).map_err(|_| unknown())?;
-    if DEFAULT_CATALOG.iter().any(|e| e.key == parsed.as_str()) {
-        Ok(parsed)
-    } else {
-        Err(unknown())
-    }
 }
 
 fn resource_part(value: &str, field: &'static str) -> Result<String, ServiceError> {
@@ -96,19 +81,19 @@ fn resource(resource: &(String, String)) -> Result<ResourceRef, ServiceError> {
 }
 
 impl CheckQuery {
-    fn parse(&self, scope: KeyScope) -> Result<CheckRequest, ServiceError> {
+    fn parse(&self, scope: KeyScope, services: &Services) -> Result<CheckRequest, ServiceError> {
         scope.allows(self.organization_id)?;
         Ok(CheckRequest {
             account_id: self.account_id,
             organization_id: self.organization_id,
-            permission: catalog_permission(&self.permission)?,
+            permission: services.catalog_permission(&self.permission)?,
             resource: self.resource.as_ref().map(resource).transpose()?,
         })
     }
 }
 
 impl Services {
-    fn ensure_index_current(&self) -> Result<(), ServiceError> {
+    pub(crate) fn ensure_index_current(&self) -> Result<(), ServiceError> {
         if self.authz_is_current() {
             Ok(())
         } else {
@@ -118,7 +103,7 @@ impl Services {
 
     /// May the account use the permission (on the resource) in the organization?
     pub fn check(&self, scope: KeyScope, query: &CheckQuery) -> Result<Decision, ServiceError> {
-        let request = query.parse(scope)?;
+        let request = query.parse(scope, self)?;
         self.ensure_index_current()?;
         Ok(self.authz_index().check(
             request.account_id,
@@ -139,7 +124,7 @@ impl Services {
         }
         let requests = queries
             .iter()
-            .map(|q| q.parse(scope))
+            .map(|q| q.parse(scope, self))
             .collect::<Result<Vec<_>, _>>()?;
         self.ensure_index_current()?;
         Ok(self.authz_index().check_batch(&requests))
@@ -155,7 +140,7 @@ impl Services {
         resource_type: &str,
     ) -> Result<Visible, ServiceError> {
         scope.allows(organization)?;
-        let permission = catalog_permission(permission)?;
+        let permission = self.catalog_permission(permission)?;
         let resource_type = resource_part(resource_type, "resource_type")?;
         self.ensure_index_current()?;
         Ok(self

@@ -51,8 +51,15 @@ pub enum ServiceError {
     #[error("'{key}' is not a permission of the catalog")]
     UnknownPermission {
         key: String,
-        valid: Vec<&'static str>,
+        valid: Vec<String>,
     },
+    /// Items of a list the core refused, each named by its place and field
+    /// (`add[3].type`): nothing of the list was done.
+    #[error("invalid items: {0:?}")]
+    InvalidItems(Vec<(String, ValidationError)>),
+    /// More items in one call than allowed.
+    #[error("a call holds at most {max} items")]
+    TooManyItems { max: usize },
     /// More questions in one batch than allowed.
     #[error("a batch holds at most {max} checks")]
     BatchTooLarge { max: usize },
@@ -60,6 +67,20 @@ pub enum ServiceError {
     /// could not be read): checks are refused until it catches up.
     #[error("the authorization index is catching up; retry shortly")]
     IndexOutOfDate,
+    /// A confirmed login email change whose address got an account since
+    /// the request (told only to the holder of that address's inbox).
+    #[error("this address now belongs to another account")]
+    EmailTaken,
+    /// A bulk-invitation file that cannot be read as a member list.
+    #[error(transparent)]
+    ImportFile(#[from] crate::import::ImportFileError),
+    /// The action needs an active member (a password-reset link).
+    #[error("the member is not active")]
+    MemberNotActive,
+    /// A custom role change the rules refuse (name taken, built-in role,
+    /// role in use without a replacement).
+    #[error(transparent)]
+    Role(#[from] gardien_core::role::RoleError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

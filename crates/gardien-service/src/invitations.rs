@@ -44,19 +44,19 @@ pub struct InviteForm {
     pub language: String,
 }
 
-struct ValidInvite {
-    email: Email,
-    first_name: String,
-    last_name: String,
-    phone: Option<String>,
-    kind: Kind,
-    role_id: Option<RoleId>,
-    personal_message: Option<String>,
-    language: Language,
+pub(crate) struct ValidInvite {
+    pub(crate) email: Email,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) phone: Option<String>,
+    pub(crate) kind: Kind,
+    pub(crate) role_id: Option<RoleId>,
+    pub(crate) personal_message: Option<String>,
+    pub(crate) language: Language,
 }
 
 impl InviteForm {
-    fn validate(&self, default_language: Language) -> Result<ValidInvite, ServiceError> {
+    pub(crate) fn validate(&self, default_language: Language) -> Result<ValidInvite, ServiceError> {
         let mut errors: Vec<(&'static str, ValidationError)> = Vec::new();
         let email = Email::parse(&self.email)
             .map_err(|e| errors.push(("email", e)))
@@ -194,6 +194,32 @@ impl Services {
             .organization(organization)
             .await?
             .ok_or(ServiceError::NotFound)?;
+        let (invitation, change) = self
+            .invite_in(&mut *tx, current, &org, &valid, &role, context, now, None)
+            .await?;
+        self.commit_with_changes(tx, vec![change]).await?;
+        self.mail_committed();
+        Ok(invitation)
+    }
+
+    /// The writes of one invitation, in the caller's transaction: the
+    /// account (created without a password when the address has none), the
+    /// `invited` membership, the link, its audit event and its email. The
+    /// caller commits with the returned change.
+    // One argument per fact the invitation needs; a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn invite_in(
+        &self,
+        tx: &mut dyn Transaction,
+        current: &CurrentSession,
+        org: &Organization,
+        valid: &ValidInvite,
+        role: &gardien_core::Role,
+        context: &RequestContext,
+        now: OffsetDateTime,
+        imported_from_line: Option<u64>,
+    ) -> Result<(Invitation, gardien_authz::Change), ServiceError> {
+        let organization = org.id;
         let account = match tx.account_by_email(&valid.email).await? {
             Some(existing) => existing,
             None => {
@@ -260,6 +286,10 @@ impl Services {
             now,
         );
         tx.insert_invitation(&invitation, &token.hash()).await?;
+        if let Some(message) = &valid.personal_message {
+            tx.set_invitation_message(organization, invitation.id, Some(message))
+                .await?;
+        }
         let mut event = audit(
             context,
             now,
@@ -268,7 +298,7 @@ impl Services {
             "invitation.created",
             Some(format!("invitation:{}", invitation.id)),
         );
-        event.after = Some(json!({
+        let mut after = json!({
             "email": valid.email.as_str(),
             "membership": {
                 "id": membership.id,
@@ -278,7 +308,11 @@ impl Services {
             },
             "language": valid.language.code(),
             "expires_at": invitation.expires_at.unix_timestamp(),
-        }));
+        });
+        if let (Some(line), Some(after)) = (imported_from_line, after.as_object_mut()) {
+            after.insert("imported_from_line".into(), json!(line));
+        }
+        event.after = Some(after);
         tx.append_audit_event(&event).await?;
         let mail = new_mail(
             valid.email.clone(),
@@ -300,9 +334,7 @@ impl Services {
             status: membership.status,
             role_id: membership.role_id,
         };
-        self.commit_with_changes(tx, vec![change]).await?;
-        self.mail_committed();
-        Ok(invitation)
+        Ok((invitation, change))
     }
 
     /// The organization's invitations, newest first (needs `team.invite` or
@@ -368,6 +400,12 @@ impl Services {
             now,
         );
         tx.insert_invitation(&invitation, &token.hash()).await?;
+        // The personal message goes with every link of the invitation.
+        let personal_message = tx.invitation_message(organization, old.id).await?;
+        if let Some(message) = &personal_message {
+            tx.set_invitation_message(organization, invitation.id, Some(message))
+                .await?;
+        }
         let mut event = audit(
             context,
             now,
@@ -385,7 +423,7 @@ impl Services {
                 organization: org.name,
                 inviter_name: display_name(&current.account),
                 link: self.invitation_link(&token),
-                personal_message: None,
+                personal_message,
                 expires_in_days: INVITATION_LIFETIME_DAYS,
             },
             old.language,
@@ -546,7 +584,8 @@ impl Services {
         let active = status == MembershipStatus::Active;
         let session_token = if new_account.is_some() {
             let token = new_token();
-            let mut session = Session::new(token.hash(), account.id, now);
+            let mut session =
+                Session::with_policy(token.hash(), account.id, now, self.session_policy);
             session.ip = context.ip.clone();
             session.user_agent = context.user_agent.clone();
             if active {

@@ -4,16 +4,23 @@
 //! committed once. The web layer stays thin: it extracts, calls one method
 //! here and renders the result.
 
+mod access;
 mod api_keys;
+mod audit_trail;
 mod authz;
 mod checks;
+mod company;
 mod consent;
+mod email_change;
 mod error;
+mod import;
 mod invitations;
+mod member_admin;
 mod my_sessions;
 mod password;
 mod password_reset;
 mod personal_data;
+mod roles;
 mod profile;
 mod session;
 mod signup;
@@ -29,8 +36,21 @@ use rand::rngs::OsRng;
 use rand::RngCore;
 use time::OffsetDateTime;
 
+pub use access::{
+    AssignmentChanges, AssignmentItem, AssignmentOutcome, ExplainedPermissions, MemberAccess,
+    MAX_ASSIGNMENT_CHANGES,
+};
 pub use api_keys::{CreatedApiKey, API_KEY_PREFIX};
-pub use authz::spawn_authz_listener;
+pub use audit_trail::{
+    review_days, AccessReview, AuditFilterInput, AuditQuery, AuditView, ReviewedMember,
+    TargetLabel, AUDIT_PAGE_DEFAULT, AUDIT_READ, REVIEW_DEFAULT_DAYS,
+};
+pub use authz::{spawn_authz_listener, AuthzListenerHandle, DEFAULT_AUTHZ_POLL};
+pub use company::{CompanyPatch, COMPANY_EDIT};
+pub use import::{
+    ImportFileError, ImportIssue, ImportReport, ImportRow, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS,
+};
+pub use member_admin::{MemberInfo, MemberInfoPatch};
 pub use checks::{CheckQuery, KeyScope};
 pub use error::ServiceError;
 pub use invitations::{
@@ -40,6 +60,7 @@ pub use my_sessions::MySession;
 pub use password::PasswordHasher;
 pub use personal_data::EXPORT_AUDIT_EVENTS_MAX;
 pub use profile::ProfilePatch;
+pub use roles::{DeletedRole, RoleInput, RolePatch, RoleView, ROLES_MANAGE};
 pub use session::{CurrentSession, LoggedIn, OrganizationChoice};
 pub use signup::{SignUpForm, SignedUp};
 pub use team::{
@@ -57,6 +78,12 @@ pub struct Services {
     privacy_policy: gardien_core::PrivacyPolicy,
     /// The authorization index and its writer side (see `authz.rs`).
     authz: authz::AuthzState,
+    /// How long new sessions live.
+    session_policy: gardien_core::SessionPolicy,
+    /// The deployment's permissions (see `roles.rs`).
+    catalog: Arc<gardien_core::permission::PermissionCatalog>,
+    /// Resource types whose assignment emails no one (see `access.rs`).
+    silent_assignment_types: std::collections::BTreeSet<String>,
 }
 
 impl Services {
@@ -68,7 +95,16 @@ impl Services {
             mail_wake: None,
             privacy_policy: gardien_core::PrivacyPolicy::default(),
             authz: authz::AuthzState::default(),
+            session_policy: gardien_core::SessionPolicy::default(),
+            catalog: Arc::new(gardien_core::permission::PermissionCatalog::built_in().clone()),
+            silent_assignment_types: Default::default(),
         }
+    }
+
+    /// How long new sessions live (default: 12 h at most, 2 h idle).
+    pub fn with_session_policy(mut self, policy: gardien_core::SessionPolicy) -> Self {
+        self.session_policy = policy;
+        self
     }
 
     /// Lets the mail worker deliver at once what a committed change enqueued.
@@ -81,6 +117,24 @@ impl Services {
     /// [`gardien_core::PrivacyPolicy::DEFAULT_VERSION`]).
     pub fn with_privacy_policy(mut self, policy: gardien_core::PrivacyPolicy) -> Self {
         self.privacy_policy = policy;
+        self
+    }
+
+    /// Resource types whose assignment never sends an email.
+    pub fn with_silent_assignment_types(
+        mut self,
+        types: impl IntoIterator<Item = String>,
+    ) -> Self {
+        self.silent_assignment_types = types.into_iter().collect();
+        self
+    }
+
+    /// The deployment's permission catalog (default: the built-in one).
+    pub fn with_permission_catalog(
+        mut self,
+        catalog: Arc<gardien_core::permission::PermissionCatalog>,
+    ) -> Self {
+        self.catalog = catalog;
         self
     }
 
@@ -102,6 +156,21 @@ impl Services {
             wake.wake();
         }
     }
+}
+
+/// Where a notice for `account` goes: its notification email when set
+/// (seed 001: « où les messages sont envoyés »), else its login email.
+/// Mails that prove or protect the login address (verification, password
+/// reset, login email change) always go to the login address itself.
+async fn notification_address(
+    tx: &mut dyn gardien_store::Transaction,
+    account: &gardien_core::Account,
+) -> Result<gardien_core::Email, ServiceError> {
+    Ok(tx
+        .account_profile(account.id)
+        .await?
+        .and_then(|profile| profile.notification_email)
+        .unwrap_or_else(|| account.email.clone()))
 }
 
 /// A new secret token from the operating system's random source.

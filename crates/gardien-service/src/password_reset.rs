@@ -1,7 +1,8 @@
 //! Forgotten password (flow 13): an emailed, single-use, 30-minute link to
 //! choose a new password. Asking answers the same whether or not the address
 //! has an account; setting the new password ends every session of the
-//! account.
+//! account. Only the newest link of an account works, and none survives a
+//! new password (whether set by a link or changed in the profile).
 
 use gardien_core::audit::{Actor, RequestContext};
 use gardien_core::{Email, Password, PasswordReset, Token};
@@ -25,6 +26,10 @@ impl Services {
         let Some(account) = tx.account_by_email(&email).await? else {
             return Ok(());
         };
+        // Only the newest link works: an older one, perhaps still lying in
+        // a mailbox someone else reads, dies now.
+        tx.expire_password_resets_of_account(account.id, now)
+            .await?;
         let token = new_token();
         tx.insert_password_reset(&PasswordReset::new(account.id, now), &token.hash())
             .await?;
@@ -94,6 +99,8 @@ impl Services {
             other => other?,
         }
         tx.set_password_hash(account.id, &password_hash, now)
+            .await?;
+        tx.expire_password_resets_of_account(account.id, now)
             .await?;
         tx.revoke_sessions_of_account(account.id, now).await?;
         tx.append_audit_event(&audit(

@@ -145,10 +145,16 @@ impl Services {
             if membership.status != MembershipStatus::Active {
                 continue;
             }
+            let own = tx
+                .overrides(membership.id)
+                .await?
+                .into_iter()
+                .find(|(key, _)| key.as_str() == crate::TEAM_MANAGE)
+                .map(|(_, effect)| effect);
             let administrator = tx
                 .role(membership.organization_id, membership.role_id)
                 .await?
-                .is_some_and(|r| r.is_administrator());
+                .is_some_and(|r| gardien_core::access::administers(&r, own));
             if administrator
                 && tx
                     .count_active_administrators(membership.organization_id)

@@ -126,6 +126,9 @@ impl Services {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
         tx.set_password_hash(current.account.id, &hash, now).await?;
+        // A reset link asked before the change must not undo it.
+        tx.expire_password_resets_of_account(current.account.id, now)
+            .await?;
         tx.revoke_other_sessions(current.account.id, &current.session.id, now)
             .await?;
         tx.append_audit_event(&audit(

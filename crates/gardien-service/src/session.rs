@@ -95,7 +95,7 @@ impl Services {
         let mut tx = self.store.begin().await?;
         let choices = active_choices(&mut *tx, &account).await?;
         let token = new_token();
-        let mut session = Session::new(token.hash(), account.id, now);
+        let mut session = Session::with_policy(token.hash(), account.id, now, self.session_policy);
         session.ip = context.ip.clone();
         session.user_agent = context.user_agent.clone();
         let bound = match choices.as_slice() {

@@ -201,7 +201,7 @@ impl Services {
                 }
                 .to_owned(),
                 description: String::new(),
-                permissions: template.permissions(),
+                permissions: template.permissions_in(&self.catalog),
                 scoped: template.scoped,
             };
             tx.insert_role(&role).await?;

@@ -32,14 +32,29 @@ pub const TEAM_MANAGE: &str = "team.manage";
 pub struct Acting {
     pub membership: Membership,
     pub role: Role,
+    /// The member's own overrides (seed 003), which win over the role.
+    pub overrides: std::collections::BTreeMap<
+        gardien_core::PermissionKey,
+        gardien_core::evaluator::OverrideEffect,
+    >,
 }
 
 impl Acting {
     pub fn holds(&self, permission: &str) -> bool {
-        self.role
-            .permissions
+        use gardien_core::evaluator::OverrideEffect;
+        match self
+            .overrides
             .iter()
-            .any(|p| p.as_str() == permission)
+            .find(|(key, _)| key.as_str() == permission)
+        {
+            Some((_, OverrideEffect::Grant)) => true,
+            Some((_, OverrideEffect::Deny)) => false,
+            None => self
+                .role
+                .permissions
+                .iter()
+                .any(|p| p.as_str() == permission),
+        }
     }
 }
 
@@ -89,7 +104,12 @@ impl Services {
             .role(organization, membership.role_id)
             .await?
             .ok_or(ServiceError::Forbidden)?;
-        let acting = Acting { membership, role };
+        let overrides = tx.overrides(membership.id).await?;
+        let acting = Acting {
+            membership,
+            role,
+            overrides,
+        };
         if permissions.iter().any(|p| acting.holds(p)) {
             Ok(acting)
         } else {
@@ -197,7 +217,10 @@ impl Services {
             .role(organization, membership.role_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let is_admin_role = role.is_administrator();
+        let is_admin_role = gardien_core::access::administers(
+            &role,
+            team_manage_override(&mut *tx, member).await?,
+        );
         let facts = administrator_facts(
             &mut *tx,
             organization,
@@ -226,7 +249,7 @@ impl Services {
                 tx.organization(organization).await?,
             ) {
                 let mail = new_mail(
-                    account.email.clone(),
+                    crate::notification_address(&mut *tx, &account).await?,
                     &MailTemplate::MembershipActivated {
                         organization: org.name,
                         link: self.link("/login"),
@@ -284,11 +307,12 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound)?;
         let active = membership.status == MembershipStatus::Active;
+        let own = team_manage_override(&mut *tx, member).await?;
         let facts = administrator_facts(
             &mut *tx,
             organization,
-            active && old_role.is_administrator(),
-            active && new_role.is_administrator(),
+            active && gardien_core::access::administers(&old_role, own),
+            active && gardien_core::access::administers(&new_role, own),
         )
         .await?;
         ensure_an_administrator_remains(facts)?;
@@ -379,6 +403,20 @@ fn change_action(change: StatusChange) -> &'static str {
         StatusChange::Remove => "removed",
         StatusChange::Restore => "restored",
     }
+}
+
+/// The member's override of `team.manage`, if any (it decides whether
+/// they administer, see [`gardien_core::access::administers`]).
+async fn team_manage_override(
+    tx: &mut dyn Transaction,
+    member: MembershipId,
+) -> Result<Option<gardien_core::evaluator::OverrideEffect>, ServiceError> {
+    Ok(tx
+        .overrides(member)
+        .await?
+        .into_iter()
+        .find(|(key, _)| key.as_str() == TEAM_MANAGE)
+        .map(|(_, effect)| effect))
 }
 
 async fn administrator_facts(

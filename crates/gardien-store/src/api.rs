@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use gardien_core::audit::AuditEvent;
 use gardien_core::invitation::Invitation;
 use gardien_core::{
-    Account, AccountId, Email, EmailVerification, InvitationId, Kind, MailId, Membership,
+    Account, AccountId, Email, EmailChange, EmailVerification, InvitationId, Kind, MailId, Membership,
     MembershipId, MembershipStatus, Organization, OrganizationId, PasswordReset, Role, RoleId,
     Session, TokenHash,
 };
@@ -61,6 +61,32 @@ pub struct MemberSummary {
     pub first_name: String,
     pub last_name: String,
     pub last_login_at: Option<OffsetDateTime>,
+}
+
+/// What an administrator recorded about a member in their organization
+/// (migration 0008): each set field is shown instead of the account's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberRecord {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A member's information as its organization's administrators edit it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberDetails {
+    pub membership: Membership,
+    pub email: Email,
+    /// The account's own values (its owner's profile).
+    pub account: AccountDetails,
+    /// What this organization recorded (see [`MemberRecord`]).
+    pub record: MemberRecord,
+    /// The names typed when inviting, shown while `invited`.
+    pub invited_first_name: Option<String>,
+    pub invited_last_name: Option<String>,
+    /// Whether the account holds a membership in any other organization.
+    pub in_other_organizations: bool,
 }
 
 /// The details an invitee gives when accepting an invitation.
@@ -151,11 +177,33 @@ pub trait Store: Send + Sync + 'static {
         &self,
         version: u64,
     ) -> Result<Vec<gardien_authz::VersionedChange>, StoreError>;
+    /// The change counter and the number of revoked API keys (polled, so
+    /// that a lost notification is noticed; see `gardien-service`'s `authz.rs`).
+    async fn authz_counters(&self) -> Result<crate::AuthzCounters, StoreError>;
     /// A live (not revoked) API key by the hash of its secret.
     async fn api_key_by_token(
         &self,
         token: &TokenHash,
     ) -> Result<Option<crate::ApiKey>, StoreError>;
+
+    // Reading the audit trail (flow 14, see `crate::audit`)
+    /// One page of an organization's events matching `filter`, newest first
+    /// (by occurred_at, then id), strictly after `after` in that order. Read
+    /// outside any transaction: exports call it batch after batch.
+    async fn audit_page(
+        &self,
+        organization: OrganizationId,
+        filter: &crate::AuditFilter,
+        after: Option<crate::AuditCursor>,
+        limit: u32,
+    ) -> Result<crate::AuditPage, StoreError>;
+    /// Records that the key was used at `at` (never moves the time back);
+    /// whether the key is still live (not revoked, not deleted).
+    async fn touch_api_key(
+        &self,
+        id: gardien_core::ApiKeyId,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 }
 
 /// One database transaction. Every write of the product goes through one.
@@ -195,6 +243,38 @@ pub trait Transaction: Send {
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
 
+    // Login email changes (flow 12)
+    async fn insert_email_change(
+        &mut self,
+        change: &EmailChange,
+        token: &TokenHash,
+    ) -> Result<(), StoreError>;
+    async fn email_change_by_token(
+        &mut self,
+        token: &TokenHash,
+    ) -> Result<Option<EmailChange>, StoreError>;
+    /// Marks the link used at `at`. Fails with [`StoreError::NotFound`] when
+    /// it is unknown, already used or expired: a link works once.
+    async fn use_email_change(
+        &mut self,
+        token: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Ends every pending email change of the account.
+    async fn cancel_email_changes(
+        &mut self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Makes `email` the account's (verified) login email. Fails with
+    /// [`StoreError::Conflict`] `accounts_email` when another account has it.
+    async fn set_account_email(
+        &mut self,
+        account: AccountId,
+        email: &Email,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
     /// Replaces the account's password hash.
     async fn set_password_hash(
         &mut self,
@@ -218,6 +298,13 @@ pub trait Transaction: Send {
     async fn use_password_reset(
         &mut self,
         token: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Every unused link of the account stops working at `at`: a newer
+    /// link, a used link or a changed password leaves no older link alive.
+    async fn expire_password_resets_of_account(
+        &mut self,
+        account: AccountId,
         at: OffsetDateTime,
     ) -> Result<(), StoreError>;
 
@@ -261,6 +348,31 @@ pub trait Transaction: Send {
         id: RoleId,
     ) -> Result<Option<Role>, StoreError>;
     async fn roles(&mut self, organization: OrganizationId) -> Result<Vec<Role>, StoreError>;
+    /// Rewrites a role's name, description, scope and permissions. Fails
+    /// with [`StoreError::NotFound`] when the organization has no such role
+    /// and with [`StoreError::Conflict`] (`roles_name`) when another of its
+    /// roles has the name.
+    async fn update_role(&mut self, role: &Role) -> Result<(), StoreError>;
+    /// Deletes a role and its permissions. Fails with
+    /// [`StoreError::NotFound`] when the organization has no such role and
+    /// with [`StoreError::Invalid`] while a membership still holds it.
+    async fn delete_role(&mut self, organization: OrganizationId, id: RoleId)
+        -> Result<(), StoreError>;
+    /// How many memberships (of any status) hold each role of the
+    /// organization; roles nobody holds are absent.
+    async fn role_member_counts(
+        &mut self,
+        organization: OrganizationId,
+    ) -> Result<std::collections::BTreeMap<RoleId, u64>, StoreError>;
+    /// Gives every membership holding `from` the role `to` (same
+    /// organization) and returns them, sorted.
+    async fn move_role_members(
+        &mut self,
+        organization: OrganizationId,
+        from: RoleId,
+        to: RoleId,
+        at: OffsetDateTime,
+    ) -> Result<Vec<MembershipId>, StoreError>;
 
     // Memberships
     /// Fails with [`StoreError::Conflict`] (`memberships_account`) when the
@@ -380,6 +492,43 @@ pub trait Transaction: Send {
         organization: OrganizationId,
         requires_activation: bool,
     ) -> Result<(), StoreError>;
+    // Team administration (company details, member information, CSV import)
+    /// The organization's company details.
+    async fn company_details(
+        &mut self,
+        organization: OrganizationId,
+    ) -> Result<Option<gardien_core::CompanyDetails>, StoreError>;
+    async fn set_company_details(
+        &mut self,
+        organization: OrganizationId,
+        details: &gardien_core::CompanyDetails,
+    ) -> Result<(), StoreError>;
+    /// Keeps an invitation's personal message, to send it again on resend.
+    async fn set_invitation_message(
+        &mut self,
+        organization: OrganizationId,
+        invitation: InvitationId,
+        message: Option<&str>,
+    ) -> Result<(), StoreError>;
+    async fn invitation_message(
+        &mut self,
+        organization: OrganizationId,
+        invitation: InvitationId,
+    ) -> Result<Option<String>, StoreError>;
+    /// A member's information, as administrators edit it.
+    async fn member_details(
+        &mut self,
+        organization: OrganizationId,
+        membership: MembershipId,
+    ) -> Result<Option<MemberDetails>, StoreError>;
+    /// Replaces what the organization recorded about a member.
+    async fn set_member_record(
+        &mut self,
+        organization: OrganizationId,
+        membership: MembershipId,
+        record: &MemberRecord,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
     /// Records that the account entered the organization (the team page's
     /// "last login").
     async fn record_login(
@@ -484,4 +633,84 @@ pub trait Transaction: Send {
         id: gardien_core::ApiKeyId,
         at: OffsetDateTime,
     ) -> Result<crate::ApiKey, StoreError>;
+
+    // The audit trail and the access review (flow 14, see `crate::audit`)
+    /// The ids of every invitation sent for the membership.
+    async fn invitations_of_membership(
+        &mut self,
+        organization: OrganizationId,
+        membership: MembershipId,
+    ) -> Result<Vec<InvitationId>, StoreError>;
+    /// Every membership of the organization but removed ones, with its
+    /// overrides and assignments.
+    async fn review_members(
+        &mut self,
+        organization: OrganizationId,
+    ) -> Result<Vec<crate::ReviewMember>, StoreError>;
+    /// Invitations neither accepted nor revoked, sent before `created_before`.
+    async fn stale_invitations(
+        &mut self,
+        organization: OrganizationId,
+        created_before: OffsetDateTime,
+    ) -> Result<Vec<Invitation>, StoreError>;
+    /// The retention purge: deletes every audit event before `before` (the
+    /// only deletion the schema lets through) and counts them per organization.
+    async fn purge_audit_events(
+        &mut self,
+        before: OffsetDateTime,
+    ) -> Result<Vec<crate::PurgedCount>, StoreError>;
+    /// Keys that may check every organization (`organization_id` NULL),
+    /// revoked ones included, oldest first.
+    async fn deployment_api_keys(&mut self) -> Result<Vec<crate::ApiKey>, StoreError>;
+    /// Fails with [`StoreError::NotFound`] when no live deployment key has that id.
+    async fn revoke_deployment_api_key(
+        &mut self,
+        id: gardien_core::ApiKeyId,
+        at: OffsetDateTime,
+    ) -> Result<crate::ApiKey, StoreError>;
+
+    // Overrides and assignments (flow 10; see `crate::access`). The caller
+    // has checked that the membership belongs to the organization.
+    async fn overrides(
+        &mut self,
+        membership: MembershipId,
+    ) -> Result<
+        std::collections::BTreeMap<
+            gardien_core::PermissionKey,
+            gardien_core::evaluator::OverrideEffect,
+        >,
+        StoreError,
+    >;
+    /// Sets or replaces an override; returns the effect it replaced.
+    async fn set_override(
+        &mut self,
+        membership: MembershipId,
+        permission: &gardien_core::PermissionKey,
+        effect: gardien_core::evaluator::OverrideEffect,
+    ) -> Result<Option<gardien_core::evaluator::OverrideEffect>, StoreError>;
+    /// Removes an override; returns the effect it had (`None`: there was none).
+    async fn clear_override(
+        &mut self,
+        membership: MembershipId,
+        permission: &gardien_core::PermissionKey,
+    ) -> Result<Option<gardien_core::evaluator::OverrideEffect>, StoreError>;
+    /// The membership's assignments, by type then id.
+    async fn assignments(
+        &mut self,
+        organization: OrganizationId,
+        membership: MembershipId,
+    ) -> Result<Vec<gardien_core::access::Assignment>, StoreError>;
+    /// Assigns a resource; `false` (and nothing changed, label included)
+    /// when it is already assigned to the membership.
+    async fn insert_assignment(
+        &mut self,
+        assignment: &gardien_core::access::Assignment,
+    ) -> Result<bool, StoreError>;
+    /// Unassigns a resource; the assignment removed, `None` when it was not assigned.
+    async fn delete_assignment(
+        &mut self,
+        organization: OrganizationId,
+        membership: MembershipId,
+        resource: &gardien_core::evaluator::ResourceRef,
+    ) -> Result<Option<gardien_core::access::Assignment>, StoreError>;
 }

@@ -43,10 +43,10 @@ pub struct ApiKey {
     pub last_used_at: Option<OffsetDateTime>,
 }
 
-const API_KEY_COLUMNS: &str =
+pub(crate) const API_KEY_COLUMNS: &str =
     "id, organization_id, name, created_by, created_at, revoked_at, last_used_at";
 
-fn api_key(row: &impl RowExt) -> Result<ApiKey, StoreError> {
+pub(crate) fn api_key(row: &impl RowExt) -> Result<ApiKey, StoreError> {
     Ok(ApiKey {
         id: ApiKeyId::from_uuid(row.uuid("id")?),
         organization_id: row
@@ -70,6 +70,15 @@ fn version_of(value: i64) -> Result<u64, StoreError> {
 
 fn db_version(version: u64) -> Result<i64, StoreError> {
     i64::try_from(version).map_err(|e| corrupt("authz version", e))
+}
+
+/// What an instance polls to notice, without any notification, that another
+/// instance changed access: the change counter and the number of revoked API
+/// keys (keys are never deleted, so it only grows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthzCounters {
+    pub version: u64,
+    pub revoked_api_keys: u64,
 }
 
 /// The SQL of this module, over any back end.
@@ -123,6 +132,22 @@ where
                 .map_err(map_error::<DB>)?;
         }
         Ok(())
+    }
+
+    pub(crate) async fn counters(pool: &Pool<DB>) -> Result<AuthzCounters, StoreError> {
+        let mut conn = pool.acquire().await.map_err(map_error::<DB>)?;
+        let row = sqlx::query(
+            "SELECT version, (SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NOT NULL) \
+             AS revoked FROM authz_state WHERE id = 1",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_error::<DB>)?;
+        Ok(AuthzCounters {
+            version: version_of(row.int64("version")?)?,
+            revoked_api_keys: u64::try_from(row.int64("revoked")?)
+                .map_err(|e| corrupt("revoked keys", e))?,
+        })
     }
 
     pub(crate) async fn changes_after(

@@ -9,7 +9,7 @@ use gardien_core::audit::AuditEvent;
 use gardien_core::invitation::Invitation;
 use gardien_core::role::ADMINISTRATION_PERMISSION;
 use gardien_core::{
-    Account, AccountId, Email, EmailVerification, InvitationId, Kind, MailId, Membership,
+    Account, AccountId, Email, EmailChange, EmailVerification, InvitationId, Kind, MailId, Membership,
     MembershipId, MembershipStatus, Organization, OrganizationId, PasswordReset, Role, RoleId,
     Session, TokenHash,
 };
@@ -19,7 +19,10 @@ use sqlx::{Database, Encode, Executor, IntoArguments, Pool, Type};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::access::AccessSql;
+use crate::audit::AuditSql;
 use crate::authz::AuthzSql;
+use crate::roles::RolesSql;
 use crate::rows::{self, DbTime, RowExt};
 use crate::{
     sql, AccountDetails, Backend, MemberFilter, MemberSummary, NewAccount, NewMail, OutboxMessage,
@@ -207,11 +210,33 @@ where
         AuthzSql::<DB>::changes_after(&self.pool, version).await
     }
 
+    async fn authz_counters(&self) -> Result<crate::AuthzCounters, StoreError> {
+        AuthzSql::<DB>::counters(&self.pool).await
+    }
+
     async fn api_key_by_token(
         &self,
         token: &TokenHash,
     ) -> Result<Option<crate::ApiKey>, StoreError> {
         AuthzSql::<DB>::api_key_by_token(&self.pool, token).await
+    }
+
+    async fn audit_page(
+        &self,
+        organization: OrganizationId,
+        filter: &crate::AuditFilter,
+        after: Option<crate::AuditCursor>,
+        limit: u32,
+    ) -> Result<crate::AuditPage, StoreError> {
+        AuditSql::<DB>::page(&self.pool, organization, filter, after, limit).await
+    }
+
+    async fn touch_api_key(
+        &self,
+        id: gardien_core::ApiKeyId,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        AccessSql::<DB>::touch_api_key(&self.pool, id, at).await
     }
 }
 
@@ -375,6 +400,81 @@ where
         found(DB::rows_affected(&done), "email verification")
     }
 
+    async fn insert_email_change(
+        &mut self,
+        change: &EmailChange,
+        token: &TokenHash,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::INSERT_EMAIL_CHANGE)
+            .bind(token.as_str().to_owned())
+            .bind(change.account_id.as_uuid())
+            .bind(change.new_email.as_str().to_owned())
+            .bind(DbTime(change.created_at))
+            .bind(DbTime(change.expires_at))
+            .bind(change.used_at.map(DbTime))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn email_change_by_token(
+        &mut self,
+        token: &TokenHash,
+    ) -> Result<Option<EmailChange>, StoreError> {
+        let row = sqlx::query(sql::EMAIL_CHANGE_BY_TOKEN)
+            .bind(token.as_str().to_owned())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::email_change).transpose()
+    }
+
+    async fn use_email_change(
+        &mut self,
+        token: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::USE_EMAIL_CHANGE)
+            .bind(token.as_str().to_owned())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "email change")
+    }
+
+    async fn cancel_email_changes(
+        &mut self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::CANCEL_EMAIL_CHANGES)
+            .bind(account.as_uuid())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
+    }
+
+    async fn set_account_email(
+        &mut self,
+        account: AccountId,
+        email: &Email,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::SET_ACCOUNT_EMAIL)
+            .bind(account.as_uuid())
+            .bind(email.as_str().to_owned())
+            .bind(email.normalized().to_owned())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "account")
+    }
+
     async fn set_password_hash(
         &mut self,
         id: AccountId,
@@ -432,6 +532,20 @@ where
             .await
             .map_err(map_error::<DB>)?;
         found(DB::rows_affected(&done), "password reset")
+    }
+
+    async fn expire_password_resets_of_account(
+        &mut self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql::EXPIRE_PASSWORD_RESETS_OF_ACCOUNT)
+            .bind(account.as_uuid())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(())
     }
 
     async fn revoke_sessions_of_account(
@@ -610,6 +724,35 @@ where
             .map(rows::role)
             .collect::<Result<Vec<_>, _>>()?;
         rows::with_permissions(roles, &permissions)
+    }
+
+    async fn update_role(&mut self, role: &Role) -> Result<(), StoreError> {
+        RolesSql::<DB>::update_role(&mut self.tx, role).await
+    }
+
+    async fn delete_role(
+        &mut self,
+        organization: OrganizationId,
+        id: RoleId,
+    ) -> Result<(), StoreError> {
+        RolesSql::<DB>::delete_role(&mut self.tx, organization, id).await
+    }
+
+    async fn role_member_counts(
+        &mut self,
+        organization: OrganizationId,
+    ) -> Result<std::collections::BTreeMap<RoleId, u64>, StoreError> {
+        RolesSql::<DB>::role_member_counts(&mut self.tx, organization).await
+    }
+
+    async fn move_role_members(
+        &mut self,
+        organization: OrganizationId,
+        from: RoleId,
+        to: RoleId,
+        at: OffsetDateTime,
+    ) -> Result<Vec<MembershipId>, StoreError> {
+        RolesSql::<DB>::move_role_members(&mut self.tx, organization, from, to, at).await
     }
 
     async fn insert_membership(&mut self, membership: &Membership) -> Result<(), StoreError> {
@@ -853,13 +996,30 @@ where
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(like_pattern);
-        let rows = sqlx::query(sql::MEMBERS_PAGE)
-            .bind(organization.as_uuid())
-            .bind(page.after)
-            .bind(filter.status.map(|s| s.as_str().to_owned()))
-            .bind(filter.role_id.map(|r| r.as_uuid()))
-            .bind(filter.kind.map(|k| k.as_str().to_owned()))
-            .bind(pattern)
+        let sql = sql::members_page(
+            page.after.is_some(),
+            filter.status.is_some(),
+            filter.role_id.is_some(),
+            filter.kind.is_some(),
+            pattern.is_some(),
+        );
+        let mut query = sqlx::query(&sql).bind(organization.as_uuid());
+        if let Some(after) = page.after {
+            query = query.bind(after);
+        }
+        if let Some(status) = filter.status {
+            query = query.bind(status.as_str().to_owned());
+        }
+        if let Some(role) = filter.role_id {
+            query = query.bind(role.as_uuid());
+        }
+        if let Some(kind) = filter.kind {
+            query = query.bind(kind.as_str().to_owned());
+        }
+        if let Some(pattern) = pattern {
+            query = query.bind(pattern);
+        }
+        let rows = query
             .bind(fetch_limit(page))
             .fetch_all(&mut *self.tx)
             .await
@@ -922,6 +1082,105 @@ where
             .await
             .map_err(map_error::<DB>)?;
         found(DB::rows_affected(&done), "organization")
+    }
+
+    async fn company_details(
+        &mut self,
+        organization: OrganizationId,
+    ) -> Result<Option<gardien_core::CompanyDetails>, StoreError> {
+        let row = sqlx::query(sql::COMPANY_DETAILS)
+            .bind(organization.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::company_details).transpose()
+    }
+
+    async fn set_company_details(
+        &mut self,
+        organization: OrganizationId,
+        details: &gardien_core::CompanyDetails,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::SET_COMPANY_DETAILS)
+            .bind(organization.as_uuid())
+            .bind(details.name.clone())
+            .bind(details.legal_name.clone())
+            .bind(details.address.clone())
+            .bind(details.phone.clone())
+            .bind(details.vat_number.clone())
+            .bind(details.registration_number.clone())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "organization")
+    }
+
+    async fn set_invitation_message(
+        &mut self,
+        organization: OrganizationId,
+        invitation: InvitationId,
+        message: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::SET_INVITATION_MESSAGE)
+            .bind(organization.as_uuid())
+            .bind(invitation.as_uuid())
+            .bind(message.map(str::to_owned))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "invitation")
+    }
+
+    async fn invitation_message(
+        &mut self,
+        organization: OrganizationId,
+        invitation: InvitationId,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(sql::INVITATION_MESSAGE)
+            .bind(organization.as_uuid())
+            .bind(invitation.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(match row {
+            Some(row) => row.opt_text("personal_message")?,
+            None => None,
+        })
+    }
+
+    async fn member_details(
+        &mut self,
+        organization: OrganizationId,
+        membership: MembershipId,
+    ) -> Result<Option<crate::MemberDetails>, StoreError> {
+        let row = sqlx::query(sql::MEMBER_DETAILS)
+            .bind(organization.as_uuid())
+            .bind(membership.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        row.as_ref().map(rows::member_details).transpose()
+    }
+
+    async fn set_member_record(
+        &mut self,
+        organization: OrganizationId,
+        membership: MembershipId,
+        record: &crate::MemberRecord,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::SET_MEMBER_RECORD)
+            .bind(organization.as_uuid())
+            .bind(membership.as_uuid())
+            .bind(record.first_name.clone())
+            .bind(record.last_name.clone())
+            .bind(record.title.clone())
+            .bind(record.phone.clone())
+            .bind(DbTime(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "membership")
     }
 
     async fn record_login(
@@ -1179,5 +1438,101 @@ where
         at: OffsetDateTime,
     ) -> Result<crate::ApiKey, StoreError> {
         AuthzSql::<DB>::revoke_api_key(&mut self.tx, organization, id, at).await
+    }
+
+    async fn invitations_of_membership(
+        &mut self,
+        organization: OrganizationId,
+        membership: MembershipId,
+    ) -> Result<Vec<InvitationId>, StoreError> {
+        AuditSql::<DB>::invitations_of_membership(&mut self.tx, organization, membership).await
+    }
+
+    async fn review_members(
+        &mut self,
+        organization: OrganizationId,
+    ) -> Result<Vec<crate::ReviewMember>, StoreError> {
+        AuditSql::<DB>::review_members(&mut self.tx, organization).await
+    }
+
+    async fn stale_invitations(
+        &mut self,
+        organization: OrganizationId,
+        created_before: OffsetDateTime,
+    ) -> Result<Vec<Invitation>, StoreError> {
+        AuditSql::<DB>::stale_invitations(&mut self.tx, organization, created_before).await
+    }
+
+    async fn purge_audit_events(
+        &mut self,
+        before: OffsetDateTime,
+    ) -> Result<Vec<crate::PurgedCount>, StoreError> {
+        AuditSql::<DB>::purge(&mut self.tx, before).await
+    }
+
+    async fn deployment_api_keys(&mut self) -> Result<Vec<crate::ApiKey>, StoreError> {
+        AccessSql::<DB>::deployment_api_keys(&mut self.tx).await
+    }
+
+    async fn revoke_deployment_api_key(
+        &mut self,
+        id: gardien_core::ApiKeyId,
+        at: OffsetDateTime,
+    ) -> Result<crate::ApiKey, StoreError> {
+        AccessSql::<DB>::revoke_deployment_api_key(&mut self.tx, id, at).await
+    }
+
+    async fn overrides(
+        &mut self,
+        membership: MembershipId,
+    ) -> Result<
+        std::collections::BTreeMap<
+            gardien_core::PermissionKey,
+            gardien_core::evaluator::OverrideEffect,
+        >,
+        StoreError,
+    > {
+        AccessSql::<DB>::overrides(&mut self.tx, membership).await
+    }
+
+    async fn set_override(
+        &mut self,
+        membership: MembershipId,
+        permission: &gardien_core::PermissionKey,
+        effect: gardien_core::evaluator::OverrideEffect,
+    ) -> Result<Option<gardien_core::evaluator::OverrideEffect>, StoreError> {
+        AccessSql::<DB>::set_override(&mut self.tx, membership, permission, effect).await
+    }
+
+    async fn clear_override(
+        &mut self,
+        membership: MembershipId,
+        permission: &gardien_core::PermissionKey,
+    ) -> Result<Option<gardien_core::evaluator::OverrideEffect>, StoreError> {
+        AccessSql::<DB>::clear_override(&mut self.tx, membership, permission).await
+    }
+
+    async fn assignments(
+        &mut self,
+        organization: OrganizationId,
+        membership: MembershipId,
+    ) -> Result<Vec<gardien_core::access::Assignment>, StoreError> {
+        AccessSql::<DB>::assignments(&mut self.tx, organization, membership).await
+    }
+
+    async fn insert_assignment(
+        &mut self,
+        assignment: &gardien_core::access::Assignment,
+    ) -> Result<bool, StoreError> {
+        AccessSql::<DB>::insert_assignment(&mut self.tx, assignment).await
+    }
+
+    async fn delete_assignment(
+        &mut self,
+        organization: OrganizationId,
+        membership: MembershipId,
+        resource: &gardien_core::evaluator::ResourceRef,
+    ) -> Result<Option<gardien_core::access::Assignment>, StoreError> {
+        AccessSql::<DB>::delete_assignment(&mut self.tx, organization, membership, resource).await
     }
 }

@@ -5,18 +5,25 @@
 //! authorizes, writes the change, its audit event and its outbox mail, then
 //! commits once — so there is never a change without its event or its mail.
 
+mod access;
 mod api;
+mod audit;
 mod authz;
 mod engine;
 mod error;
 mod postgres;
+mod roles;
 mod rows;
 mod sql;
 mod sqlite;
 pub mod test_support;
 
 pub use api::*;
-pub use authz::{ApiKey, AuthzListener, API_KEYS_CHANNEL, AUTHZ_CHANNEL};
+pub use audit::{
+    ActionFilter, ActorLabel, AuditCursor, AuditEntry, AuditFilter, AuditPage, PurgedCount,
+    ReviewAssignment, ReviewMember, AUDIT_BATCH_MAX, DELETED_ACCOUNT_DOMAIN,
+};
+pub use authz::{ApiKey, AuthzCounters, AuthzListener, API_KEYS_CHANNEL, AUTHZ_CHANNEL};
 pub use error::StoreError;
 
 use std::sync::Arc;

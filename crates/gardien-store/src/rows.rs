@@ -131,6 +131,17 @@ pub(crate) fn email_verification(
     })
 }
 
+pub(crate) fn email_change(row: &impl RowExt) -> Result<gardien_core::EmailChange, StoreError> {
+    let new_email = row.text("new_email")?;
+    Ok(gardien_core::EmailChange {
+        account_id: gardien_core::AccountId::from_uuid(row.uuid("account_id")?),
+        new_email: gardien_core::Email::parse(&new_email).map_err(|e| corrupt("new_email", e))?,
+        created_at: row.time("created_at")?,
+        expires_at: row.time("expires_at")?,
+        used_at: row.opt_time("used_at")?,
+    })
+}
+
 pub(crate) fn password_reset(row: &impl RowExt) -> Result<gardien_core::PasswordReset, StoreError> {
     Ok(gardien_core::PasswordReset {
         account_id: gardien_core::AccountId::from_uuid(row.uuid("account_id")?),
@@ -330,5 +341,40 @@ pub(crate) fn profile(row: &impl RowExt) -> Result<gardien_core::Profile, StoreE
         title: row.opt_text("title")?,
         notification_email,
         language: parsed(row, "language")?,
+    })
+}
+
+pub(crate) fn company_details(
+    row: &impl RowExt,
+) -> Result<gardien_core::CompanyDetails, StoreError> {
+    Ok(gardien_core::CompanyDetails {
+        name: row.text("name")?,
+        legal_name: row.opt_text("legal_name")?,
+        address: row.opt_text("address")?,
+        phone: row.opt_text("phone")?,
+        vat_number: row.opt_text("vat_number")?,
+        registration_number: row.opt_text("registration_number")?,
+    })
+}
+
+pub(crate) fn member_details(row: &impl RowExt) -> Result<crate::MemberDetails, StoreError> {
+    Ok(crate::MemberDetails {
+        membership: membership(row)?,
+        email: email(row, "email")?,
+        account: crate::AccountDetails {
+            first_name: row.text("first_name")?,
+            last_name: row.text("last_name")?,
+            title: row.opt_text("title")?,
+            phone: row.opt_text("phone")?,
+        },
+        record: crate::MemberRecord {
+            first_name: row.opt_text("member_first_name")?,
+            last_name: row.opt_text("member_last_name")?,
+            title: row.opt_text("member_title")?,
+            phone: row.opt_text("member_phone")?,
+        },
+        invited_first_name: row.opt_text("invited_first_name")?,
+        invited_last_name: row.opt_text("invited_last_name")?,
+        in_other_organizations: row.flag("in_other_organizations")?,
     })
 }

@@ -24,6 +24,20 @@ pub(crate) const EMAIL_VERIFICATION_BY_TOKEN: &str = "SELECT account_id, created
 pub(crate) const USE_EMAIL_VERIFICATION: &str = "UPDATE email_verifications SET used_at = $2 \
     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
 
+pub(crate) const INSERT_EMAIL_CHANGE: &str = "INSERT INTO email_changes \
+    (token_hash, account_id, new_email, created_at, expires_at, used_at) \
+    VALUES ($1, $2, $3, $4, $5, $6)";
+pub(crate) const EMAIL_CHANGE_BY_TOKEN: &str = "SELECT account_id, new_email, created_at, \
+    expires_at, used_at FROM email_changes WHERE token_hash = $1";
+/// Single use: only the first of concurrent uses changes the row.
+pub(crate) const USE_EMAIL_CHANGE: &str = "UPDATE email_changes SET used_at = $2 \
+    WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
+/// Ends every other pending change of the account (the newest request wins).
+pub(crate) const CANCEL_EMAIL_CHANGES: &str = "UPDATE email_changes SET used_at = $2 \
+    WHERE account_id = $1 AND used_at IS NULL";
+pub(crate) const SET_ACCOUNT_EMAIL: &str = "UPDATE accounts SET email = $2, \
+    email_normalized = $3, email_verified_at = $4, updated_at = $4 WHERE id = $1";
+
 pub(crate) const SET_PASSWORD_HASH: &str =
     "UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1";
 pub(crate) const INSERT_PASSWORD_RESET: &str = "INSERT INTO password_resets \
@@ -90,10 +104,17 @@ pub(crate) const SET_MEMBERSHIP_STATUS: &str =
 pub(crate) const SET_MEMBERSHIP_ROLE: &str =
     "UPDATE memberships SET role_id = $3, updated_at = $4 \
     WHERE organization_id = $1 AND id = $2";
+/// An administrator holds `team.manage` after overrides: a deny override
+/// takes it away, a grant override gives it even with a scoped role.
 pub(crate) const COUNT_ACTIVE_ADMINISTRATORS: &str = "SELECT COUNT(*) AS n \
     FROM memberships m JOIN roles r ON r.id = m.role_id \
-    WHERE m.organization_id = $1 AND m.status = 'active' AND NOT r.scoped \
-    AND EXISTS (SELECT 1 FROM role_permissions p WHERE p.role_id = r.id AND p.permission = $2)";
+    WHERE m.organization_id = $1 AND m.status = 'active' \
+    AND NOT EXISTS (SELECT 1 FROM overrides o WHERE o.membership_id = m.id \
+        AND o.permission = $2 AND o.effect = 'deny') \
+    AND (EXISTS (SELECT 1 FROM overrides o WHERE o.membership_id = m.id \
+        AND o.permission = $2 AND o.effect = 'grant') \
+      OR (NOT r.scoped AND EXISTS (SELECT 1 FROM role_permissions p \
+        WHERE p.role_id = r.id AND p.permission = $2)))";
 
 pub(crate) const INSERT_INVITATION: &str = "INSERT INTO invitations \
     (id, organization_id, membership_id, email, email_normalized, language, token_hash, \
@@ -118,24 +139,63 @@ pub(crate) const INVITATIONS_PAGE: &str = "SELECT id, organization_id, membershi
     language, invited_by, created_at, expires_at, accepted_at, revoked_at \
     FROM invitations WHERE organization_id = $1 AND ($2 IS NULL OR id < $2) \
     ORDER BY id DESC LIMIT $3";
-/// The member list: `$6` is a lower-case `LIKE` pattern (or NULL) matched
-/// against the normalized email and the name in both orders.
-pub(crate) const MEMBERS_PAGE: &str = "SELECT id, organization_id, account_id, kind, \
-    role_id, status, created_at, updated_at, last_login_at, email, first_name, last_name \
-    FROM (SELECT m.id, m.organization_id, m.account_id, m.kind, m.role_id, m.status, \
-        m.created_at, m.updated_at, m.last_login_at, a.email, a.email_normalized, \
-        CASE WHEN m.status = 'invited' AND m.invited_first_name IS NOT NULL \
-            THEN m.invited_first_name ELSE a.first_name END AS first_name, \
-        CASE WHEN m.status = 'invited' AND m.invited_last_name IS NOT NULL \
-            THEN m.invited_last_name ELSE a.last_name END AS last_name \
-        FROM memberships m JOIN accounts a ON a.id = m.account_id \
-        WHERE m.organization_id = $1 AND ($2 IS NULL OR m.id > $2) \
-        AND ($3 IS NULL OR m.status = $3) AND ($4 IS NULL OR m.role_id = $4) \
-        AND ($5 IS NULL OR m.kind = $5)) AS member \
-    WHERE $6 IS NULL OR email_normalized LIKE $6 ESCAPE '\\' \
-        OR lower(first_name || ' ' || last_name) LIKE $6 ESCAPE '\\' \
-        OR lower(last_name || ' ' || first_name) LIKE $6 ESCAPE '\\' \
-    ORDER BY id LIMIT $7";
+/// The member list, with only the conditions asked for: a generic
+/// `($n IS NULL OR column = $n)` would keep both back ends from seeking the
+/// `(organization_id, id)` and `(organization_id, status, id)` indexes
+/// (a deep cursor page or a rare status would scan from the start). The
+/// placeholders follow in this order: organization, cursor, status, role,
+/// kind, search pattern (a lower-case `LIKE` pattern matched against the
+/// normalized email and the name in both orders), limit.
+pub(crate) fn members_page(
+    after: bool,
+    status: bool,
+    role: bool,
+    kind: bool,
+    search: bool,
+) -> String {
+    let mut n = 1;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    let mut conditions = String::from("m.organization_id = $1");
+    for (present, condition) in [
+        (after, "m.id >"),
+        (status, "m.status ="),
+        (role, "m.role_id ="),
+        (kind, "m.kind ="),
+    ] {
+        if present {
+            conditions.push_str(&format!(" AND {condition} ${}", next()));
+        }
+    }
+    let search = if search {
+        let p = next();
+        format!(
+            "WHERE email_normalized LIKE ${p} ESCAPE '\\' \
+             OR lower(first_name || ' ' || last_name) LIKE ${p} ESCAPE '\\' \
+             OR lower(last_name || ' ' || first_name) LIKE ${p} ESCAPE '\\' "
+        )
+    } else {
+        String::new()
+    };
+    let limit = next();
+    format!(
+        "SELECT id, organization_id, account_id, kind, \
+        role_id, status, created_at, updated_at, last_login_at, email, first_name, last_name \
+        FROM (SELECT m.id, m.organization_id, m.account_id, m.kind, m.role_id, m.status, \
+            m.created_at, m.updated_at, m.last_login_at, a.email, a.email_normalized, \
+            CASE WHEN m.status = 'invited' AND m.invited_first_name IS NOT NULL \
+                THEN m.invited_first_name ELSE COALESCE(m.member_first_name, a.first_name) \
+                END AS first_name, \
+            CASE WHEN m.status = 'invited' AND m.invited_last_name IS NOT NULL \
+                THEN m.invited_last_name ELSE COALESCE(m.member_last_name, a.last_name) \
+                END AS last_name \
+            FROM memberships m JOIN accounts a ON a.id = m.account_id \
+            WHERE {conditions}) AS member \
+        {search}ORDER BY id LIMIT ${limit}"
+    )
+}
 /// The names the administrator typed, shown while the membership is `invited`.
 pub(crate) const SET_INVITED_NAMES: &str = "UPDATE memberships SET invited_first_name = $3, \
     invited_last_name = $4 WHERE organization_id = $1 AND id = $2";
@@ -143,6 +203,26 @@ pub(crate) const SET_ACCOUNT_DETAILS: &str = "UPDATE accounts SET first_name = $
     last_name = $3, title = $4, phone = $5, updated_at = $6 WHERE id = $1";
 pub(crate) const SET_REQUIRES_ACTIVATION: &str =
     "UPDATE organizations SET requires_activation = $2 WHERE id = $1";
+pub(crate) const COMPANY_DETAILS: &str = "SELECT name, legal_name, address, phone, \
+    vat_number, registration_number FROM organizations WHERE id = $1";
+pub(crate) const SET_COMPANY_DETAILS: &str = "UPDATE organizations SET name = $2, \
+    legal_name = $3, address = $4, phone = $5, vat_number = $6, registration_number = $7 \
+    WHERE id = $1";
+pub(crate) const SET_INVITATION_MESSAGE: &str = "UPDATE invitations SET personal_message = $3 \
+    WHERE organization_id = $1 AND id = $2";
+pub(crate) const INVITATION_MESSAGE: &str = "SELECT personal_message FROM invitations \
+    WHERE organization_id = $1 AND id = $2";
+pub(crate) const MEMBER_DETAILS: &str = "SELECT m.id, m.organization_id, m.account_id, m.kind, \
+    m.role_id, m.status, m.created_at, m.updated_at, a.email, a.first_name, a.last_name, \
+    a.title, a.phone, m.member_first_name, m.member_last_name, m.member_title, \
+    m.member_phone, m.invited_first_name, m.invited_last_name, \
+    EXISTS (SELECT 1 FROM memberships o WHERE o.account_id = m.account_id \
+        AND o.organization_id <> m.organization_id) AS in_other_organizations \
+    FROM memberships m JOIN accounts a ON a.id = m.account_id \
+    WHERE m.organization_id = $1 AND m.id = $2";
+pub(crate) const SET_MEMBER_RECORD: &str = "UPDATE memberships SET member_first_name = $3, \
+    member_last_name = $4, member_title = $5, member_phone = $6, updated_at = $7 \
+    WHERE organization_id = $1 AND id = $2";
 pub(crate) const RECORD_LOGIN: &str = "UPDATE memberships SET last_login_at = $3 \
     WHERE organization_id = $1 AND account_id = $2";
 

@@ -328,6 +328,7 @@ mod tests {
         let settings = WebSettings {
             public_url: "https://team.example.com".into(),
             secret_key: KEY,
+            trusted_proxies: Vec::new(),
         };
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));

@@ -244,7 +244,8 @@ fn field_of(error: &ValidationError) -> Option<String> {
         | ValidationError::EmailDomain(_) => Some("email".into()),
         ValidationError::Empty { field }
         | ValidationError::TooLong { field, .. }
-        | ValidationError::ControlCharacters { field } => Some((*field).into()),
+        | ValidationError::ControlCharacters { field }
+        | ValidationError::TooManyLines { field, .. } => Some((*field).into()),
         ValidationError::PermissionKey(_) => Some("permission".into()),
         ValidationError::PasswordTooShort { .. }
         | ValidationError::PasswordTooLong { .. }
@@ -252,8 +253,13 @@ fn field_of(error: &ValidationError) -> Option<String> {
         | ValidationError::PasswordCommon => Some("password".into()),
         ValidationError::CurrentPasswordWrong => Some("current_password".into()),
         ValidationError::NotificationEmailIsLoginEmail => Some("notification_email".into()),
+        ValidationError::SameAsLoginEmail => Some("new_email".into()),
         ValidationError::PhoneNumber => Some("phone".into()),
-        ValidationError::UnknownValue(..) | ValidationError::MalformedToken => None,
+        ValidationError::VatNumber => Some("vat_number".into()),
+        ValidationError::RegistrationNumber => Some("registration_number".into()),
+        ValidationError::UnknownValue(..)
+        | ValidationError::ResourceType(_)
+        | ValidationError::MalformedToken => None,
     }
 }
 
@@ -310,13 +316,49 @@ impl From<ServiceError> for ApiError {
                     valid.join(", ")
                 ),
             ),
+            ServiceError::InvalidItems(errors) => Self::validations(errors),
+            ServiceError::TooManyItems { max } => Self::malformed(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("a call holds at most {max} items: split it"),
+            ),
             ServiceError::BatchTooLarge { max } => Self::malformed(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("a batch holds at most {max} checks: split it"),
             ),
             ServiceError::IndexOutOfDate => Self::unavailable(),
+            ServiceError::Role(error) => role_error(error),
+            ServiceError::ImportFile(error) => {
+                let status = match error {
+                    gardien_service::ImportFileError::TooLarge { .. } => {
+                        StatusCode::PAYLOAD_TOO_LARGE
+                    }
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                Self::specific(status, error.code())
+            }
+            ServiceError::MemberNotActive => {
+                Self::specific(StatusCode::CONFLICT, "member-not-active")
+            }
+            ServiceError::EmailTaken => Self::specific(StatusCode::CONFLICT, "email-taken"),
             ServiceError::Store(error) => error.into(),
         }
+    }
+}
+
+/// A refused role change (flow 9).
+fn role_error(error: gardien_core::role::RoleError) -> ApiError {
+    use gardien_core::role::RoleError;
+    match error {
+        RoleError::NameTaken => ApiError::specific(StatusCode::CONFLICT, "role-name-taken"),
+        RoleError::BuiltIn => ApiError::specific(StatusCode::CONFLICT, "role-built-in"),
+        RoleError::InUse { .. } => ApiError::specific(StatusCode::CONFLICT, "role-in-use"),
+        RoleError::ReplacementIsTheRole => ApiError::validation(
+            "replacement",
+            ValidationError::UnknownValue(
+                "the role being deleted".into(),
+                "another role of this organization",
+            ),
+        ),
     }
 }
 
@@ -427,11 +469,15 @@ pub struct ProblemFieldError {
 pub fn validation_message(t: &Translator, error: &ValidationError) -> String {
     let key = format!("validation-{}", error.code());
     match error {
-        ValidationError::TooLong { max, .. } | ValidationError::PasswordTooLong { max } => {
+        ValidationError::TooLong { max, .. }
+        | ValidationError::PasswordTooLong { max }
+        | ValidationError::TooManyLines { max, .. } => {
             t.get_with(&key, &[("max", max.to_string())])
         }
         ValidationError::PasswordTooShort { min } => t.get_with(&key, &[("min", min.to_string())]),
-        ValidationError::PermissionKey(value) | ValidationError::UnknownValue(value, _) => {
+        ValidationError::PermissionKey(value)
+        | ValidationError::UnknownValue(value, _)
+        | ValidationError::ResourceType(value) => {
             t.get_with(&key, &[("value", value.clone())])
         }
         _ => t.get(&key),

@@ -65,6 +65,12 @@ impl Translator {
         LOCALES.lookup(identifier(self.language), key)
     }
 
+    /// The message `key`, or `None` when neither this language nor the
+    /// fallback has it (for keys built from data, such as audit actions).
+    pub fn find(&self, key: &str) -> Option<String> {
+        LOCALES.try_lookup(identifier(self.language), key)
+    }
+
     /// The message `key` with Fluent arguments (`{ $name }`).
     pub fn get_with(&self, key: &str, args: &[(&'static str, String)]) -> String {
         let args: HashMap<Cow<'static, str>, FluentValue> = args

@@ -31,5 +31,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed);
-    middleware::apply(routes, state.clone()).with_state(state)
+    let checks = middleware::apply_lean(api::checks::key_routes(), state.clone());
+    checks
+        .merge(middleware::apply(routes, state.clone()))
+        .with_state(state)
 }

@@ -64,6 +64,51 @@ pub(crate) fn apply(routes: Router<AppState>, state: AppState) -> Router<AppStat
     routes.layer(layers)
 }
 
+/// The layers of the check API (`api::checks::key_routes`), which a host's
+/// back end calls on each of its own requests: request id → trace (a log line
+/// per answer only at DEBUG, or INFO for refusals) → propagate id → security
+/// headers → language → error rendering → panic catching → timeout. No
+/// session, flash, CSRF or consent layer: these routes take an API key
+/// (`Authorization: Bearer`), never a cookie.
+pub(crate) fn apply_lean(routes: Router<AppState>, state: AppState) -> Router<AppState> {
+    let secure = state.settings.is_https();
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(make_span)
+                .on_request(())
+                .on_response(on_check_response)
+                .on_failure(DefaultOnFailure::new().level(Level::ERROR)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(from_fn_with_state(state, security_headers))
+        .layer(from_fn(move |request: Request, next: Next| {
+            i18n::negotiate(secure, request, next)
+        }))
+        .layer(from_fn(error::render))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ));
+    routes.layer(layers)
+}
+
+/// A check answered: tens of thousands a second, so one line each only at
+/// DEBUG; a refusal (bad key, bad input) at INFO.
+fn on_check_response(response: &Response, latency: Duration, span: &Span) {
+    let status = response.status().as_u16();
+    let latency_ms = latency.as_millis() as u64;
+    span.record("status", status);
+    span.record("latency_ms", latency_ms);
+    if status >= 400 {
+        tracing::info!(status, latency_ms, "response");
+    } else {
+        tracing::debug!(status, latency_ms, "response");
+    }
+}
+
 /// The span of a request: the matched route, never the raw URI, whose path
 /// or query may hold a token.
 fn make_span(request: &Request) -> Span {

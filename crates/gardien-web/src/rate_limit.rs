@@ -9,8 +9,9 @@
 //! SHA-256 of their normalized form, so the limiter holds no address. IPv6
 //! clients are keyed by their /64, which one host usually owns whole.
 //!
-//! The client address is the TCP peer: behind a reverse proxy every client
-//! shares the proxy's address (see `docs/security.md`).
+//! The client address is the TCP peer, or, when the peer is one of the
+//! `--trusted-proxies`, the address that proxy read (`context.rs`): behind a
+//! proxy that is not declared, every client shares the proxy's address.
 
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};

@@ -88,6 +88,14 @@ pub(crate) async fn load(
     next.run(request).await
 }
 
+/// The live session the layer found, if any (for the page layout).
+pub(crate) fn live_session(parts: &Parts) -> Option<&CurrentSession> {
+    match parts.extensions.get::<Lookup>() {
+        Some(Lookup::Live(current)) => Some(current),
+        _ => None,
+    }
+}
+
 /// A request with a live session (an extractor); without one, 401.
 #[derive(Debug, Clone)]
 pub struct SignedIn(pub CurrentSession);

@@ -42,6 +42,9 @@ pub struct WebSettings {
     pub public_url: String,
     /// The key that signs CSRF tokens; generated and persisted by the binary.
     pub secret_key: [u8; 32],
+    /// Reverse proxies whose `X-Forwarded-For` is believed (see
+    /// `context.rs`); empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl WebSettings {

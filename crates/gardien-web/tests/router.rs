@@ -45,6 +45,7 @@ async fn readyz_with_a_real_sqlite_store() {
     let settings = gardien_web::WebSettings {
         public_url: "http://localhost".into(),
         secret_key: [1; 32],
+        trusted_proxies: Vec::new(),
     };
     let app = gardien_web::router(gardien_web::AppState::new(store, settings));
     assert_eq!(get(&app, "/readyz").await.status, StatusCode::OK);

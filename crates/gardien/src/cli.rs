@@ -25,6 +25,35 @@ pub enum Command {
     /// Mail operations.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Deployment-wide API keys: a host back end holding one may check every
+    /// organization (keys of one organization are made on its team page or API).
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a deployment-wide key and print its secret, shown this once.
+    Create {
+        /// What the key is for (such as "Portal back end").
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Revoke a deployment-wide key: refused from its next request on.
+    Revoke {
+        /// The key's id (from `create` or `list`).
+        #[arg(value_name = "ID")]
+        id: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// List the deployment-wide keys, with when each was last used.
+    List {
+        #[command(flatten)]
+        settings: Settings,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -97,6 +97,40 @@ pub struct Settings {
     /// Where the privacy policy is published [default: Gardien's own /privacy page].
     #[arg(long, env = "GARDIEN_PRIVACY_POLICY_URL", value_name = "URL")]
     pub privacy_policy_url: Option<String>,
+
+    /// TOML file declaring the deployment's permissions (key, group, French
+    /// and English labels and descriptions) [default: the built-in catalog].
+    #[arg(long, env = "GARDIEN_PERMISSION_CATALOG", value_name = "FILE")]
+    pub permission_catalog: Option<PathBuf>,
+
+    /// Delete audit events older than this many days (1 to 36500), hourly,
+    /// recording an `audit.purged` event [default: none: keep forever].
+    #[arg(long, env = "GARDIEN_AUDIT_RETENTION_DAYS", value_name = "DAYS")]
+    pub audit_retention_days: Option<u32>,
+
+    /// Sessions end this many minutes after their last request [default: 120].
+    #[arg(long, env = "GARDIEN_SESSION_IDLE_MINUTES", value_name = "MINUTES")]
+    pub session_idle_minutes: Option<u32>,
+
+    /// Sessions end this many hours after login, however active [default: 12].
+    #[arg(long, env = "GARDIEN_SESSION_LIFETIME_HOURS", value_name = "HOURS")]
+    pub session_lifetime_hours: Option<u32>,
+
+    /// Reverse proxies (IP addresses or CIDR ranges, comma-separated) whose
+    /// X-Forwarded-For header gives the client address used by rate limits,
+    /// sessions and the audit trail [default: none: the TCP peer is the client].
+    #[arg(long, env = "GARDIEN_TRUSTED_PROXIES", value_name = "CIDRS")]
+    pub trusted_proxies: Option<String>,
+
+    /// PostgreSQL: how often, in milliseconds, an instance reads the change
+    /// counter to apply a change whose notification it missed (10 to 60000) [default: 500].
+    #[arg(long, env = "GARDIEN_AUTHZ_POLL_MS", value_name = "MILLISECONDS")]
+    pub authz_poll_ms: Option<u64>,
+
+    /// Resource types (comma-separated, such as `invoice,mailbox`) whose
+    /// assignment never emails the member [default: none: every assignment is notified].
+    #[arg(long, env = "GARDIEN_SILENT_ASSIGNMENT_TYPES", value_name = "TYPES")]
+    pub silent_assignment_types: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -134,6 +168,19 @@ pub struct Config {
     pub secret_key: Option<String>,
     pub log_format: LogFormat,
     pub privacy_policy: gardien_core::PrivacyPolicy,
+    /// The deployment's permissions (`--permission-catalog`, else built-in).
+    pub permission_catalog: std::sync::Arc<gardien_core::permission::PermissionCatalog>,
+    /// Audit events older than this many days are purged; `None`: kept forever.
+    pub audit_retention_days: Option<u32>,
+    /// Reverse proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long sessions live.
+    pub session_policy: gardien_core::SessionPolicy,
+    /// PostgreSQL: the longest a change committed by another instance goes
+    /// unseen here when its notification is lost (see `spawn_authz_listener`).
+    pub authz_poll: std::time::Duration,
+    /// Resource types whose assignment emails no one.
+    pub silent_assignment_types: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -199,7 +246,14 @@ impl Settings {
             secret_key,
             log_format,
             privacy_policy_version,
-            privacy_policy_url
+            privacy_policy_url,
+            permission_catalog,
+            audit_retention_days,
+            trusted_proxies,
+            session_idle_minutes,
+            session_lifetime_hours,
+            authz_poll_ms,
+            silent_assignment_types
         );
         Ok(self)
     }
@@ -262,7 +316,34 @@ impl Settings {
             }
         };
         let privacy_policy = privacy_policy(self.privacy_policy_version, self.privacy_policy_url)?;
+        let permission_catalog = permission_catalog(self.permission_catalog.as_deref())?;
+        if let Some(days) = self.audit_retention_days {
+            if !(1..=36_500).contains(&days) {
+                return Err(ConfigError(format!(
+                    "the audit retention of {days} days is out of range: give 1 to 36500 days, or leave it unset to keep events forever (set --audit-retention-days or GARDIEN_AUDIT_RETENTION_DAYS)"
+                )));
+            }
+        }
+        let trusted_proxies = trusted_proxies(self.trusted_proxies.as_deref())?;
+        let session_policy = session_policy(self.session_idle_minutes, self.session_lifetime_hours)?;
+        let authz_poll = match self.authz_poll_ms {
+            None => gardien_service::DEFAULT_AUTHZ_POLL,
+            Some(ms @ 10..=60_000) => std::time::Duration::from_millis(ms),
+            Some(ms) => {
+                return Err(ConfigError(format!(
+                    "the change counter poll interval {ms} ms is out of range: give 10 to 60000 (set --authz-poll-ms or GARDIEN_AUTHZ_POLL_MS)"
+                )))
+            }
+        };
+        let silent_assignment_types =
+            silent_assignment_types(self.silent_assignment_types.as_deref())?;
         Ok(Config {
+            session_policy,
+            permission_catalog,
+            silent_assignment_types,
+            audit_retention_days: self.audit_retention_days,
+            authz_poll,
+            trusted_proxies,
             privacy_policy,
             listen,
             data_dir,
@@ -309,6 +390,102 @@ fn privacy_policy(
             })
         }
     }
+}
+
+/// `invoice, mailbox` → the resource types, each checked like an assignment's.
+fn silent_assignment_types(list: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            gardien_core::access::resource_type(item, "type").map_err(|e| {
+                ConfigError(format!(
+                    "the silent assignment type '{item}' is not valid ({e}) (set --silent-assignment-types or GARDIEN_SILENT_ASSIGNMENT_TYPES)"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The session time-outs: both at least 1, idle no longer than the lifetime.
+fn session_policy(
+    idle_minutes: Option<u32>,
+    lifetime_hours: Option<u32>,
+) -> Result<gardien_core::SessionPolicy, ConfigError> {
+    let default = gardien_core::SessionPolicy::default();
+    let idle = match idle_minutes {
+        Some(0) => {
+            return Err(ConfigError(
+                "the session idle time-out must be at least 1 minute (set --session-idle-minutes or GARDIEN_SESSION_IDLE_MINUTES)".into(),
+            ))
+        }
+        Some(minutes) => time::Duration::minutes(i64::from(minutes)),
+        None => default.idle_timeout,
+    };
+    let lifetime = match lifetime_hours {
+        Some(0) => {
+            return Err(ConfigError(
+                "the session lifetime must be at least 1 hour (set --session-lifetime-hours or GARDIEN_SESSION_LIFETIME_HOURS)".into(),
+            ))
+        }
+        Some(hours) => time::Duration::hours(i64::from(hours)),
+        None => default.lifetime,
+    };
+    if idle > lifetime {
+        return Err(ConfigError(format!(
+            "the session idle time-out ({} minutes) is longer than the session lifetime ({} hours): lower --session-idle-minutes or raise --session-lifetime-hours",
+            idle.whole_minutes(),
+            lifetime.whole_hours()
+        )));
+    }
+    Ok(gardien_core::SessionPolicy {
+        lifetime,
+        idle_timeout: idle,
+    })
+}
+
+/// `10.0.0.0/8, 192.168.1.10` → the ranges; a bare address is its own range.
+fn trusted_proxies(list: Option<&str>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    ConfigError(format!(
+                        "the trusted proxy '{item}' is not an IP address or a CIDR range such as 10.0.0.0/8 (set --trusted-proxies or GARDIEN_TRUSTED_PROXIES)"
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// The permission catalog of `path`, or the built-in one; a bad file is
+/// one line saying what to fix.
+fn permission_catalog(
+    path: Option<&Path>,
+) -> Result<std::sync::Arc<gardien_core::permission::PermissionCatalog>, ConfigError> {
+    use gardien_core::permission::PermissionCatalog;
+    let Some(path) = path else {
+        return Ok(std::sync::Arc::new(PermissionCatalog::built_in().clone()));
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError(format!(
+            "cannot read the permission catalog {} ({e}): check --permission-catalog or GARDIEN_PERMISSION_CATALOG",
+            path.display()
+        ))
+    })?;
+    PermissionCatalog::from_toml(&text)
+        .map(std::sync::Arc::new)
+        .map_err(|e| {
+            ConfigError(format!(
+                "the permission catalog {} is not valid: {e}",
+                path.display()
+            ))
+        })
 }
 
 /// Makes sure `dir` exists and can be written, or says how to fix it.
@@ -385,6 +562,107 @@ mod tests {
         .resolve()
         .unwrap_err();
         assert!(err.0.contains("GARDIEN_SMTP_HOST"), "{err}");
+        let err = Settings {
+            trusted_proxies: Some("10.0.0.0/8, proxy.internal".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.0.contains("'proxy.internal'"), "{err}");
+    }
+
+    #[test]
+    fn silent_assignment_types_are_resource_types() {
+        let config = Settings {
+            silent_assignment_types: Some(" invoice, mail.box ,".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .expect("valid");
+        assert_eq!(config.silent_assignment_types, ["invoice", "mail.box"]);
+        assert!(Settings::default()
+            .resolve()
+            .unwrap()
+            .silent_assignment_types
+            .is_empty());
+        let err = Settings {
+            silent_assignment_types: Some("order, Invoice".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.0.contains("'Invoice'"), "{err}");
+        assert!(err.0.contains("GARDIEN_SILENT_ASSIGNMENT_TYPES"), "{err}");
+    }
+
+    #[test]
+    fn session_time_outs_are_settings() {
+        let config = Settings {
+            session_idle_minutes: Some(30),
+            session_lifetime_hours: Some(8),
+            ..Default::default()
+        }
+        .resolve()
+        .expect("valid");
+        assert_eq!(config.session_policy.idle_timeout, time::Duration::minutes(30));
+        assert_eq!(config.session_policy.lifetime, time::Duration::hours(8));
+        let err = Settings {
+            session_idle_minutes: Some(600),
+            session_lifetime_hours: Some(2),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.0.contains("longer than the session lifetime"), "{err}");
+        let err = Settings {
+            session_idle_minutes: Some(0),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.0.contains("GARDIEN_SESSION_IDLE_MINUTES"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        let config = Settings {
+            trusted_proxies: Some(" 10.0.0.0/8, 192.168.1.10 ,::1".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .expect("valid");
+        let shown: Vec<String> = config
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.168.1.10/32", "::1/128"]);
+        assert!(Settings::default()
+            .resolve()
+            .unwrap()
+            .trusted_proxies
+            .is_empty());
+    }
+
+    #[test]
+    fn authz_poll_interval_defaults_to_half_a_second_and_is_bounded() {
+        let default = Settings::default().resolve().unwrap().authz_poll;
+        assert_eq!(default, std::time::Duration::from_millis(500));
+        let set = Settings {
+            authz_poll_ms: Some(250),
+            ..Default::default()
+        };
+        assert_eq!(set.resolve().unwrap().authz_poll.as_millis(), 250);
+        for bad in [0, 9, 60_001] {
+            let err = Settings {
+                authz_poll_ms: Some(bad),
+                ..Default::default()
+            }
+            .resolve()
+            .unwrap_err();
+            assert!(err.0.contains("GARDIEN_AUTHZ_POLL_MS"), "{err}");
+            assert!(err.0.contains(&format!("{bad} ms")), "{err}");
+        }
     }
 
     #[test]
@@ -413,6 +691,28 @@ mod tests {
         .merge_file()
         .unwrap_err();
         assert!(err.0.contains("not valid"), "{err}");
+    }
+
+    #[test]
+    fn audit_retention_is_off_by_default_and_checked() {
+        assert_eq!(
+            Settings::default().resolve().unwrap().audit_retention_days,
+            None
+        );
+        let kept = Settings {
+            audit_retention_days: Some(365),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(kept.audit_retention_days, Some(365));
+        let err = Settings {
+            audit_retention_days: Some(0),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.0.contains("--audit-retention-days"), "{err}");
     }
 
     #[test]

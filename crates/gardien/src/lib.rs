@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 mod mail;
+mod retention;
 pub mod secret;
 pub mod startup;
 pub mod telemetry;

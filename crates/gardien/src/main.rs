@@ -3,11 +3,17 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use gardien::cli::{Cli, Command, MailCommand};
+use gardien::cli::{ApiKeyCommand, Cli, Command, MailCommand};
 use gardien::config::{Config, Settings};
 use gardien::startup::{open_store, shutdown_signal};
 use gardien::{telemetry, Application};
 use gardien_core::{Email, Language};
+
+/// See the workspace Cargo.toml: the authorization index's read paths
+/// allocate their answers, and glibc's malloc is slow at that once the heap
+/// holds a large index (bench/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -79,5 +85,73 @@ async fn run(command: Command) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::ApiKey(command) => api_key(command).await,
     }
+}
+
+/// `gardien api-key …`: deployment-wide keys, made by the operator.
+async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
+    let settings = match &command {
+        ApiKeyCommand::Create { settings, .. }
+        | ApiKeyCommand::Revoke { settings, .. }
+        | ApiKeyCommand::List { settings } => settings.clone(),
+    };
+    let config = configure(settings)?;
+    let store = open_store(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let services = gardien_service::Services::new(store, config.public_url.clone());
+    let time = |at: Option<time::OffsetDateTime>| {
+        at.and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "-".into())
+    };
+    match command {
+        ApiKeyCommand::Create { name, .. } => {
+            let created = services
+                .create_deployment_api_key(&name)
+                .await
+                .map_err(|e| format!("--name: {e}"))?;
+            println!("id: {}", created.key.id);
+            println!("secret: {}", created.secret);
+            eprintln!("Keep the secret now: it is not shown again. This key may check every organization.");
+        }
+        ApiKeyCommand::Revoke { id, .. } => {
+            let id = id
+                .trim()
+                .parse::<gardien_core::ApiKeyId>()
+                .map_err(|_| format!("'{id}' is not an API key id (a UUID, from `gardien api-key list`)"))?;
+            let key = services
+                .revoke_deployment_api_key(id)
+                .await
+                .map_err(|e| match e {
+                    gardien_service::ServiceError::NotFound => format!(
+                        "no live deployment-wide key has the id {id} (see `gardien api-key list`)"
+                    ),
+                    other => other.to_string(),
+                })?;
+            println!("revoked {} ({})", key.id, key.name);
+            eprintln!("Running instances refuse it at once on PostgreSQL; on SQLite within a minute (or at their next start).");
+        }
+        ApiKeyCommand::List { .. } => {
+            let keys = services
+                .deployment_api_keys()
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("id\tname\tcreated\tlast used\trevoked");
+            for key in keys {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    key.id,
+                    key.name,
+                    time(Some(key.created_at)),
+                    time(key.last_used_at),
+                    time(key.revoked_at)
+                );
+            }
+        }
+    }
+    Ok(())
 }

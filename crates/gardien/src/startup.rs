@@ -37,7 +37,7 @@ pub struct Application {
     worker: gardien_mail::Worker,
     config: Config,
     /// On PostgreSQL: applies other instances' access changes (see `gardien-service`'s `authz.rs`).
-    authz_listener: Option<tokio::task::JoinHandle<()>>,
+    authz_listener: Option<gardien_service::AuthzListenerHandle>,
 }
 
 impl Application {
@@ -67,15 +67,23 @@ impl Application {
         let settings = WebSettings {
             public_url: config.public_url.clone(),
             secret_key,
+            trusted_proxies: config.trusted_proxies.clone(),
         };
         let services = gardien_service::Services::new(store, config.public_url.clone())
             .with_mail_wake(worker.wake_handle())
-            .with_privacy_policy(config.privacy_policy.clone());
+            .with_privacy_policy(config.privacy_policy.clone())
+            .with_session_policy(config.session_policy)
+            .with_permission_catalog(config.permission_catalog.clone())
+            .with_silent_assignment_types(config.silent_assignment_types.clone());
         services.load_authz().await?;
         let state = AppState::with_services(services, settings);
         let authz_listener =
-            gardien_service::spawn_authz_listener(state.services.clone(), &config.database_url)
-                .await?;
+            gardien_service::spawn_authz_listener(
+                state.services.clone(),
+                &config.database_url,
+                config.authz_poll,
+            )
+            .await?;
         Ok(Self {
             listener,
             state,
@@ -87,6 +95,15 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().unwrap_or(self.config.listen)
+    }
+
+    /// Makes this instance ignore PostgreSQL's notifications of other
+    /// instances' changes, as when its LISTEN connection dies silently: only
+    /// the change counter poll keeps its index current. For tests.
+    pub fn deafen_authz_listener(&self) {
+        if let Some(listener) = &self.authz_listener {
+            listener.deafen();
+        }
     }
 
     pub fn store(&self) -> Arc<dyn Store> {
@@ -106,6 +123,10 @@ impl Application {
         let listen = self.local_addr();
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = tokio::spawn(self.worker.run(stop_rx));
+        let retention = self
+            .config
+            .audit_retention_days
+            .map(|days| crate::retention::spawn(self.state.services.clone(), days));
         tracing::info!(
             %listen,
             public_url = %self.config.public_url,
@@ -122,9 +143,10 @@ impl Application {
         .map_err(StartError::Serve)?;
         let _ = stop_tx.send(true);
         let _ = worker.await;
-        if let Some(listener) = self.authz_listener {
-            listener.abort();
+        if let Some(retention) = retention {
+            retention.abort();
         }
+        drop(self.authz_listener);
         tracing::info!("gardien stopped");
         Ok(())
     }

@@ -282,3 +282,53 @@ app_test!(
         app.stop().await;
     }
 );
+
+/// The deployment's session time-outs apply to each new session.
+async fn configured_time_outs_apply_to_new_sessions(backend: gardien_store::test_support::TestBackend) {
+    let app = support::spawn_app_with(backend, |settings| {
+        settings.session_idle_minutes = Some(15);
+        settings.session_lifetime_hours = Some(3);
+    })
+    .await;
+    let signed_up = app
+        .post_json(
+            "/api/v1/signup",
+            &json!({
+                "email": "ana@example.fr",
+                "password": PASSWORD,
+                "first_name": "Ana",
+                "last_name": "Lima",
+                "organization_name": "Cabinet Lima",
+                "language": "en",
+            }),
+        )
+        .await;
+    assert_eq!(signed_up.status(), 202);
+    let login = app
+        .post_json(
+            "/api/v1/login",
+            &json!({ "email": "ana@example.fr", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(login.status(), 200);
+    let cookie = support::session_cookie(&login).expect("a session cookie");
+    let token = gardien_core::Token::parse(cookie.split_once('=').unwrap().1).unwrap();
+    let mut tx = app.store.begin().await.unwrap();
+    let session = tx.session(&token.hash()).await.unwrap().expect("stored");
+    assert_eq!(session.idle_timeout, time::Duration::minutes(15));
+    assert_eq!(session.expires_at - session.created_at, time::Duration::hours(3));
+    drop(tx);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_time_outs_apply_to_new_sessions_sqlite() {
+    configured_time_outs_apply_to_new_sessions(gardien_store::test_support::TestBackend::Sqlite)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_time_outs_apply_to_new_sessions_postgres() {
+    configured_time_outs_apply_to_new_sessions(gardien_store::test_support::TestBackend::Postgres)
+        .await;
+}

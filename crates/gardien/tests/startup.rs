@@ -96,3 +96,53 @@ fn help_lists_the_commands() {
         assert!(text.contains(word), "--help should mention {word}:\n{text}");
     }
 }
+
+/// The built-in catalog with `edit` applied, written to `dir/catalog.toml`.
+fn catalog_file(dir: &std::path::Path, edit: impl Fn(&str) -> String) -> String {
+    let path = dir.join("catalog.toml");
+    std::fs::write(&path, edit(gardien_core::permission::DEFAULT_CATALOG_TOML)).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_bad_permission_catalog_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    type Edit = fn(&str) -> String;
+    let cases: [(Edit, &str); 5] = [
+        (|t| format!("{t}\n[[permission"), "line "),
+        (
+            |t| t.replacen("key = \"mail.download\"", "key = \"mail.read\"", 1),
+            "the permission 'mail.read' is declared twice",
+        ),
+        (
+            |t| t.replacen("key = \"mail.tag\"", "key = \"Mail Tag\"", 1),
+            "'Mail Tag' is not a permission key",
+        ),
+        (
+            |t| t.replacen("fr = \"Exporter les courriers\", ", "", 1),
+            "missing field `fr`",
+        ),
+        (
+            |t| t.replacen("key = \"team.manage\"", "key = \"team.administer\"", 1),
+            "lacks the permission 'team.manage'",
+        ),
+    ];
+    for (edit, expected) in cases {
+        let path = catalog_file(dir.path(), edit);
+        let out = gardien(&["serve", "--permission-catalog", &path], dir.path());
+        let line = one_line_error(&out);
+        assert!(
+            line.contains("permission catalog") && line.contains(&path) && line.contains(expected),
+            "{line}"
+        );
+    }
+    let out = gardien(
+        &["serve", "--permission-catalog", "/nonexistent/catalog.toml"],
+        dir.path(),
+    );
+    let line = one_line_error(&out);
+    assert!(
+        line.contains("cannot read the permission catalog"),
+        "{line}"
+    );
+}

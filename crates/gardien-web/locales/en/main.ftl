@@ -96,6 +96,7 @@ validation-empty = This field is required.
 validation-too-long = This field cannot be longer than { $max } characters.
 validation-control-characters = This field contains invisible control characters. Retype it.
 validation-permission-key = “{ $value }” is not a permission key: use lowercase words separated by dots, such as mail.read.
+validation-resource-type = “{ $value }” is not a resource type: start with a lowercase letter, then use lowercase letters, digits, “_”, “-” or “.”, such as order.
 validation-unknown-value = “{ $value }” is not one of the accepted values.
 validation-malformed-token = This link is incomplete or damaged. Copy the whole link from the email and try again.
 validation-password-too-short = Use at least { $min } characters. A few unrelated words make a strong password that is easy to remember.
@@ -218,3 +219,28 @@ data-delete-lead = Your account is anonymized: your name, phone and password are
 data-delete-password = Your password, to confirm
 data-delete-submit = Delete my account
 data-delete-last-admin = You are the last administrator of one of your organizations: make someone else an administrator there first, then delete your account.
+
+## Signed-in navigation
+nav-label = Main
+nav-team = Team
+nav-roles = Roles
+nav-company = Company
+nav-audit = Audit trail
+nav-access-review = Access review
+banner-unverified-email = Confirm your email address { $email } with the link we sent you. Until then you can sign in and look around, but you cannot invite anyone.
+
+## Login email change
+validation-same-as-login-email = This is already your login email.
+problem-email-taken-title = This address now has an account
+problem-email-taken-detail = Another account started using this address after your request, so it cannot become your login email. Your login email has not changed.
+email-change-heading = Login email
+email-change-lead = To log in with another address, give it here with your password: we send a link to that address, and your login email changes when you open it. Your current address is told of the change.
+email-change-new = New login email
+email-change-submit = Send the confirmation link
+email-change-sent = We sent a confirmation link to the new address. Your login email changes when you open it.
+email-change-title = Confirm your new login email
+email-change-confirm-text = Confirm to make this address the login email of your account. Your previous address will no longer let you log in.
+email-change-confirm-submit = Confirm the new address
+email-change-done-title = Your login email has changed
+email-change-done-text = From now on, log in with { $email }.
+email-change-unusable-text = This link is unknown, already used or expired. Your login email has not changed: ask again from your profile.

@@ -96,6 +96,7 @@ validation-empty = Ce champ est obligatoire.
 validation-too-long = Ce champ ne peut pas dépasser { $max } caractères.
 validation-control-characters = Ce champ contient des caractères de contrôle invisibles. Saisissez-le à nouveau.
 validation-permission-key = « { $value } » n’est pas une clé de permission : utilisez des mots en minuscules séparés par des points, comme mail.read.
+validation-resource-type = « { $value } » n’est pas un type de ressource : commencez par une lettre minuscule, puis utilisez des lettres minuscules, des chiffres, « _ », « - » ou « . », comme order.
 validation-unknown-value = « { $value } » ne fait pas partie des valeurs acceptées.
 validation-malformed-token = Ce lien est incomplet ou abîmé. Copiez le lien entier depuis l’e-mail et réessayez.
 validation-password-too-short = Utilisez au moins { $min } caractères. Quelques mots sans rapport entre eux font un mot de passe solide et facile à retenir.
@@ -218,3 +219,28 @@ data-delete-lead = Votre compte est anonymisé : vos nom, téléphone et mot de 
 data-delete-password = Votre mot de passe, pour confirmer
 data-delete-submit = Supprimer mon compte
 data-delete-last-admin = Vous êtes le dernier administrateur de l’une de vos organisations : nommez d’abord un autre administrateur, puis supprimez votre compte.
+
+## Signed-in navigation
+nav-label = Principal
+nav-team = Équipe
+nav-roles = Rôles
+nav-company = Entreprise
+nav-audit = Journal d’audit
+nav-access-review = Revue des accès
+banner-unverified-email = Confirmez votre adresse { $email } avec le lien que nous vous avons envoyé. D’ici là, vous pouvez vous connecter et consulter, mais pas inviter.
+
+## Changement d’e-mail de connexion
+validation-same-as-login-email = C’est déjà votre e-mail de connexion.
+problem-email-taken-title = Cette adresse a désormais un compte
+problem-email-taken-detail = Un autre compte utilise cette adresse depuis votre demande : elle ne peut pas devenir votre e-mail de connexion. Votre e-mail de connexion n’a pas changé.
+email-change-heading = E-mail de connexion
+email-change-lead = Pour vous connecter avec une autre adresse, indiquez-la ici avec votre mot de passe : nous envoyons un lien à cette adresse, et votre e-mail de connexion change quand vous l’ouvrez. Votre adresse actuelle est prévenue du changement.
+email-change-new = Nouvel e-mail de connexion
+email-change-submit = Envoyer le lien de confirmation
+email-change-sent = Nous avons envoyé un lien de confirmation à la nouvelle adresse. Votre e-mail de connexion change quand vous l’ouvrez.
+email-change-title = Confirmez votre nouvel e-mail de connexion
+email-change-confirm-text = Confirmez pour faire de cette adresse l’e-mail de connexion de votre compte. L’ancienne adresse ne permettra plus de vous connecter.
+email-change-confirm-submit = Confirmer la nouvelle adresse
+email-change-done-title = Votre e-mail de connexion a changé
+email-change-done-text = Désormais, connectez-vous avec { $email }.
+email-change-unusable-text = Ce lien est inconnu, déjà utilisé ou expiré. Votre e-mail de connexion n’a pas changé : refaites la demande depuis votre profil.

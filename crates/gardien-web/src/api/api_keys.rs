@@ -33,6 +33,9 @@ pub struct ApiKeyBody {
     pub organization_id: Option<Uuid>,
     pub created_at: String,
     pub revoked_at: Option<String>,
+    /// When a check last used it (RFC 3339, recorded at most once a minute);
+    /// `null` when never.
+    pub last_used_at: Option<String>,
 }
 
 /// A key just created: `secret` is shown this once.
@@ -57,6 +60,7 @@ fn body(key: &ApiKey) -> ApiKeyBody {
         organization_id: key.organization_id.map(|o| o.as_uuid()),
         created_at: rfc3339(key.created_at),
         revoked_at: key.revoked_at.map(rfc3339),
+        last_used_at: key.last_used_at.map(rfc3339),
     }
 }
 

@@ -290,8 +290,10 @@ pub(crate) async fn effective_permissions(
 }
 
 /// The check API and its keys.
-pub(crate) fn routes() -> axum::Router<AppState> {
-    use axum::routing::{delete, get, post};
+/// The routes a host's back end calls with an API key, on every request of
+/// its own: they get the lean layer stack (`middleware::apply_lean`).
+pub(crate) fn key_routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
     axum::Router::new()
         .route("/api/v1/check", post(check))
         .route("/api/v1/check/batch", post(check_batch))
@@ -300,6 +302,12 @@ pub(crate) fn routes() -> axum::Router<AppState> {
             "/api/v1/organizations/{org}/members/{member}/effective-permissions",
             get(effective_permissions),
         )
+}
+
+/// The API key management routes (session-authenticated, full stack).
+pub(crate) fn routes() -> axum::Router<AppState> {
+    use axum::routing::{delete, get};
+    axum::Router::new()
         .route(
             "/api/v1/organizations/{org}/api-keys",
             get(super::api_keys::list).post(super::api_keys::create),

@@ -4,13 +4,19 @@
 //! in [`ApiDoc`]'s `paths(...)` (and its bodies in `schemas(...)`), and
 //! route it in [`routes`]. Errors are [`crate::ApiError`] (problem JSON).
 
+pub mod access;
 pub mod api_keys;
+pub mod audit;
 pub mod checks;
+pub mod company;
+pub mod email_change;
 pub mod health;
+pub mod import;
 pub mod invitations;
 pub mod me;
 pub mod members;
 pub mod password_reset;
+pub mod roles;
 pub mod session;
 pub mod settings;
 pub mod signup;
@@ -47,6 +53,8 @@ use crate::state::AppState;
         me::profile,
         me::update_profile,
         me::change_password,
+        email_change::request,
+        email_change::confirm,
         me::sessions,
         me::revoke_session,
         me::revoke_other_sessions,
@@ -61,6 +69,17 @@ use crate::state::AppState;
         members::list,
         members::change_status,
         members::patch,
+        roles::permissions,
+        roles::list,
+        roles::create,
+        roles::show,
+        roles::patch,
+        roles::delete,
+        members::info,
+        members::password_reset,
+        company::show,
+        company::patch,
+        import::import,
         settings::show,
         settings::patch,
         api_keys::create,
@@ -69,7 +88,19 @@ use crate::state::AppState;
         checks::check,
         checks::check_batch,
         checks::resources,
-        checks::effective_permissions
+        checks::effective_permissions,
+        access::set_override,
+        access::clear_override,
+        access::list_assignments,
+        access::assign,
+        access::unassign,
+        access::bulk,
+        access::access,
+        access::explain_permissions,
+        audit::list,
+        audit::export,
+        audit::access_review,
+        audit::access_review_export
     ),
     components(schemas(
         Problem,
@@ -93,6 +124,8 @@ use crate::state::AppState;
         me::ProfileBody,
         me::ProfilePatchBody,
         me::PasswordChangeBody,
+        email_change::EmailChangeBody,
+        email_change::EmailChangedBody,
         me::SessionBody,
         me::SessionList,
         me::DeleteAccountBody,
@@ -106,6 +139,21 @@ use crate::state::AppState;
         members::MemberList,
         members::MembershipBody,
         members::MemberPatch,
+        roles::LocalizedBody,
+        roles::PermissionBody,
+        roles::PermissionGroupBody,
+        roles::CatalogBody,
+        roles::RoleBody,
+        roles::RoleList,
+        roles::NewRoleBody,
+        roles::RolePatchBody,
+        roles::DeletedRoleBody,
+        members::MemberInfoBody,
+        company::CompanyBody,
+        company::CompanyPatchBody,
+        import::ImportRowError,
+        import::ImportRowBody,
+        import::ImportResult,
         settings::SettingsBody,
         settings::SettingsPatch,
         api_keys::NewApiKeyBody,
@@ -120,7 +168,29 @@ use crate::state::AppState;
         checks::BatchResult,
         checks::ResourcesBody,
         checks::VisibleBody,
-        checks::EffectivePermissions
+        checks::EffectivePermissions,
+        access::EffectBody,
+        access::OverrideInput,
+        access::OverrideBody,
+        access::AssignmentBody,
+        access::AssignmentList,
+        access::NewAssignmentBody,
+        access::AssignmentItemBody,
+        access::BulkAssignmentsBody,
+        access::AssignmentResult,
+        access::AccessLineBody,
+        access::AccessRoleBody,
+        access::AccessBody,
+        access::PermissionsQueryBody,
+        access::ExplainedPermissionsBody,
+        audit::ActorBody,
+        audit::AuditEventBody,
+        audit::AuditEventList,
+        audit::OverrideBody,
+        audit::AssignmentBody,
+        audit::ReviewMemberBody,
+        audit::StaleInvitationBody,
+        audit::AccessReviewBody
     )),
     tags(
         (name = "operations", description = "Probes and service documents"),
@@ -129,6 +199,7 @@ use crate::state::AppState;
         (name = "host", description = "What the host application asks about its visitors"),
         (name = "team", description = "An organization's members and invitations"),
         (name = "checks", description = "The check API for host back ends (Bearer API key) and its keys"),
+        (name = "audit", description = "The audit trail, its exports and the access review"),
     )
 )]
 pub struct ApiDoc;
@@ -181,6 +252,11 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/api/v1/me/export", get(me::export))
         .route("/api/v1/me/password", post(me::change_password))
+        .route("/api/v1/me/email", post(email_change::request))
+        .route(
+            "/api/v1/email-changes/{token}",
+            post(email_change::confirm),
+        )
         .route(
             "/api/v1/me/sessions",
             get(me::sessions).delete(me::revoke_other_sessions),
@@ -203,6 +279,15 @@ pub(crate) fn routes() -> Router<AppState> {
             get(invitations::view).post(invitations::accept),
         )
         .route("/api/v1/organizations/{org}/members", get(members::list))
+        .route("/api/v1/permissions", get(roles::permissions))
+        .route(
+            "/api/v1/organizations/{org}/roles",
+            get(roles::list).post(roles::create),
+        )
+        .route(
+            "/api/v1/organizations/{org}/roles/{role}",
+            get(roles::show).patch(roles::patch).delete(roles::delete),
+        )
         .route(
             "/api/v1/organizations/{org}/settings",
             get(settings::show).patch(settings::patch),
@@ -212,10 +297,43 @@ pub(crate) fn routes() -> Router<AppState> {
             patch(members::patch),
         )
         .route(
+            "/api/v1/organizations/{org}/members/{member}/info",
+            get(members::info),
+        )
+        .route(
+            "/api/v1/organizations/{org}/members/{member}/password-reset",
+            post(members::password_reset),
+        )
+        .route(
+            "/api/v1/organizations/{org}/company",
+            get(company::show).patch(company::patch),
+        )
+        .route(
+            "/api/v1/organizations/{org}/invitations/import",
+            post(import::import),
+        )
+        .route(
             "/api/v1/organizations/{org}/members/{member}/{action}",
             post(members::change_status),
         )
+        .route(
+            "/api/v1/organizations/{org}/audit-events",
+            get(audit::list),
+        )
+        .route(
+            "/api/v1/organizations/{org}/audit-events/export",
+            get(audit::export),
+        )
+        .route(
+            "/api/v1/organizations/{org}/access-review",
+            get(audit::access_review),
+        )
+        .route(
+            "/api/v1/organizations/{org}/access-review/export",
+            get(audit::access_review_export),
+        )
         .merge(checks::routes())
+        .merge(access::routes())
 }
 
 /// The OpenAPI document (this one).

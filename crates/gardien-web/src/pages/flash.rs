@@ -20,16 +20,22 @@ pub enum Flash {
     InvitationRevoked,
     MemberUpdated,
     SettingsSaved,
+    PasswordResetSent,
+    RoleSaved,
+    RoleDeleted,
 }
 
 impl Flash {
-    const ALL: [Flash; 6] = [
+    const ALL: [Flash; 9] = [
         Flash::LanguageSaved,
         Flash::InvitationSent,
         Flash::InvitationResent,
         Flash::InvitationRevoked,
         Flash::MemberUpdated,
         Flash::SettingsSaved,
+        Flash::PasswordResetSent,
+        Flash::RoleSaved,
+        Flash::RoleDeleted,
     ];
 
     fn key(self) -> &'static str {
@@ -40,6 +46,9 @@ impl Flash {
             Flash::InvitationRevoked => "invitation-revoked",
             Flash::MemberUpdated => "member-updated",
             Flash::SettingsSaved => "settings-saved",
+            Flash::PasswordResetSent => "password-reset-sent",
+            Flash::RoleSaved => "role-saved",
+            Flash::RoleDeleted => "role-deleted",
         }
     }
 
@@ -51,6 +60,9 @@ impl Flash {
             Flash::InvitationRevoked => "flash-invitation-revoked",
             Flash::MemberUpdated => "flash-member-updated",
             Flash::SettingsSaved => "flash-settings-saved",
+            Flash::PasswordResetSent => "flash-password-reset-sent",
+            Flash::RoleSaved => "flash-role-saved",
+            Flash::RoleDeleted => "flash-role-deleted",
         }
     }
 

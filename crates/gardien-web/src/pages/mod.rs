@@ -6,17 +6,22 @@
 //! `Result<Html<String>, ApiError>` via [`render`], and a route in [`routes`].
 
 pub mod assets;
+mod audit;
 mod consent;
 pub mod flash;
 mod home;
 mod invitations;
 mod language;
 mod login;
+mod member;
 mod password_reset;
 mod profile;
+mod roles;
 mod signup;
 mod team;
+mod team_admin;
 
+use std::collections::BTreeSet;
 use std::convert::Infallible;
 
 use askama::Template;
@@ -27,7 +32,9 @@ use axum::response::Html;
 use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::CookieJar;
+use gardien_service::CurrentSession;
 
+use crate::csrf::CsrfToken;
 use crate::error::ApiError;
 use crate::i18n::{Lang, Translator};
 use crate::state::AppState;
@@ -55,7 +62,43 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/signup/check-email", get(signup::check_email))
         .route("/verify-email/{token}", get(signup::verify))
+        .route("/o/{org}/audit", get(audit::show_audit))
+        .route("/o/{org}/access-review", get(audit::show_review))
+        .route(
+            "/o/{org}/access-review/members/{member}/suspend",
+            get(audit::confirm_suspend).post(audit::suspend),
+        )
         .route("/o/{org}/team", get(team::show))
+        .route("/o/{org}/roles", get(roles::list))
+        .route(
+            "/o/{org}/roles/new",
+            get(roles::new_form).post(roles::create),
+        )
+        .route(
+            "/o/{org}/roles/{role}",
+            get(roles::show).post(roles::update),
+        )
+        .route(
+            "/o/{org}/roles/{role}/delete",
+            get(roles::confirm_delete).post(roles::delete),
+        )
+        .route(
+            "/o/{org}/company",
+            get(team_admin::company).post(team_admin::save_company),
+        )
+        .route(
+            "/o/{org}/team/import",
+            get(team_admin::import_form).post(team_admin::import_submit),
+        )
+        .route(
+            "/o/{org}/team/{member}/edit",
+            get(team_admin::edit_member).post(team_admin::save_member),
+        )
+        .route(
+            "/o/{org}/team/members/{member}/password-reset",
+            get(team_admin::confirm_password_reset).post(team_admin::send_password_reset),
+        )
+        .route("/static/import.js", get(team_admin::import_script))
         .route("/o/{org}/team/settings", post(team::save_settings))
         .route(
             "/o/{org}/team/invite",
@@ -65,6 +108,20 @@ pub(crate) fn routes() -> Router<AppState> {
             "/o/{org}/team/members/{member}/role",
             post(team::change_role),
         )
+        .route("/o/{org}/team/{member}", get(member::show))
+        .route(
+            "/o/{org}/team/{member}/overrides",
+            post(member::save_override),
+        )
+        .route(
+            "/o/{org}/team/{member}/assignments",
+            post(member::add_assignment),
+        )
+        .route(
+            "/o/{org}/team/{member}/assignments/remove",
+            post(member::remove_assignment),
+        )
+        .route("/static/member.js", get(member::script))
         .route(
             "/o/{org}/team/members/{member}/{action}",
             get(team::confirm).post(team::perform),
@@ -82,6 +139,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/privacy", get(consent::privacy))
         .route("/me", get(profile::show).post(profile::submit))
         .route("/me/password", post(profile::change_password))
+        .route("/me/email", post(profile::request_email_change))
+        .route(
+            "/email-changes/{token}",
+            get(profile::show_email_change).post(profile::confirm_email_change),
+        )
         .route("/me/delete", post(profile::delete_account))
         .route(
             "/me/sessions/revoke-others",
@@ -106,6 +168,58 @@ pub struct PageContext {
     /// The current path and query without `lang`, to come back to.
     here: String,
     flash: Option<Flash>,
+    /// The signed-in person's navigation, when there is a live session.
+    pub nav: Option<Nav>,
+}
+
+/// The top bar of a signed-in person: where they are and where they may go.
+#[derive(Debug, Clone)]
+pub struct Nav {
+    /// The session's organization: `(id, name)`.
+    pub organization: Option<(String, String)>,
+    /// The permissions the person holds there (after overrides).
+    permissions: BTreeSet<String>,
+    /// The login email is not verified yet: a banner says what that blocks.
+    pub unverified_email: Option<String>,
+    /// The CSRF token for the sign-out form.
+    pub csrf_token: Option<String>,
+}
+
+impl Nav {
+    fn new(state: &AppState, current: &CurrentSession, csrf: Option<&CsrfToken>) -> Self {
+        let organization = current.organization.as_ref().map(|choice| {
+            (
+                choice.organization.id.to_string(),
+                choice.organization.name.clone(),
+            )
+        });
+        let permissions = match &current.organization {
+            Some(choice) if !current.consent_required => state
+                .services
+                .navigation_permissions(current.account.id, choice.organization.id)
+                .into_iter()
+                .map(|p| p.as_str().to_owned())
+                .collect(),
+            _ => BTreeSet::new(),
+        };
+        Self {
+            organization,
+            permissions,
+            unverified_email: current
+                .account
+                .email_verified_at
+                .is_none()
+                .then(|| current.account.email.as_str().to_owned()),
+            csrf_token: csrf.map(|token| token.value().to_owned()),
+        }
+    }
+
+    /// Whether the person holds one of `permissions` (space separated).
+    pub fn can(&self, permissions: &str) -> bool {
+        permissions
+            .split(' ')
+            .any(|permission| self.permissions.contains(permission))
+    }
 }
 
 impl PageContext {
@@ -114,6 +228,21 @@ impl PageContext {
             t,
             here: path_without_lang(uri),
             flash,
+            nav: None,
+        }
+    }
+
+    /// `aria-current` for a navigation link whose page is `prefix` or under it.
+    pub fn current_if(&self, prefix: &str) -> &'static str {
+        let path = self.here.split('?').next().unwrap_or_default();
+        let under = path == prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'));
+        if under {
+            r#" aria-current="page""#
+        } else {
+            ""
         }
     }
 
@@ -152,13 +281,19 @@ impl PageContext {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for PageContext {
+impl FromRequestParts<AppState> for PageContext {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let lang = Lang::from_request_parts(parts, state).await?;
         let flash = Flash::from_jar(&CookieJar::from_headers(&parts.headers));
-        Ok(Self::new(lang.translator(), &parts.uri, flash))
+        let mut page = Self::new(lang.translator(), &parts.uri, flash);
+        page.nav = crate::session::live_session(parts)
+            .map(|current| Nav::new(state, current, parts.extensions.get::<CsrfToken>()));
+        Ok(page)
     }
 }
 

@@ -35,6 +35,8 @@ struct ProfilePage {
     sessions: Vec<SessionRow>,
     /// Why the account could not be deleted (not a field's problem).
     delete_error: String,
+    /// The login email change form's value, kept after an error.
+    new_email: String,
 }
 
 /// One line of "my sessions".
@@ -104,6 +106,7 @@ async fn page_of(
         saved,
         sessions,
         delete_error: String::new(),
+        new_email: String::new(),
     })
 }
 
@@ -121,6 +124,7 @@ pub(super) async fn show(
         Some("profile") => page.t.get("profile-saved"),
         Some("password") => page.t.get("profile-password-saved"),
         Some("sessions") => page.t.get("sessions-revoked"),
+        Some("email") => page.t.get("email-change-sent"),
         _ => String::new(),
     };
     let html = page_of(&state, &current, page, csrf, None, HashMap::new(), saved)
@@ -251,6 +255,117 @@ pub(super) async fn change_password(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub(super) struct EmailChangeForm {
+    #[serde(default)]
+    new_email: String,
+    #[serde(default)]
+    current_password: String,
+}
+
+/// Asks to change the login email: a link goes to the new address.
+pub(super) async fn request_email_change(
+    State(state): State<AppState>,
+    page: PageContext,
+    csrf: CsrfToken,
+    Origin(context): Origin,
+    signed_in: MaybeSignedIn,
+    form: Result<Form<EmailChangeForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, ApiError> {
+    let Form(form) = form?;
+    let Some(current) = signed_in.0 else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    state
+        .rate_limits
+        .login(context.ip.as_deref(), current.account.email.as_str())?;
+    match state
+        .services
+        .request_email_change(&current, &form.new_email, &form.current_password, &context)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/me?saved=email").into_response()),
+        Err(ServiceError::Invalid(errors)) => {
+            // This form's password field is not the password form's.
+            let errors = field_errors(&page, errors)
+                .into_iter()
+                .map(|(field, message)| match field.as_str() {
+                    "current_password" => ("email_current_password".to_owned(), message),
+                    _ => (field, message),
+                })
+                .collect();
+            let mut profile_page =
+                page_of(&state, &current, page, csrf, None, errors, String::new()).await?;
+            profile_page.new_email = form.new_email;
+            let html = profile_page.render()?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::response::Html(html)).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "email_change.html")]
+struct EmailChangePage {
+    page: PageContext,
+    csrf: CsrfToken,
+    token: String,
+    outcome: EmailChangeOutcome,
+}
+
+#[derive(PartialEq)]
+enum EmailChangeOutcome {
+    /// The link was opened: ask to confirm (mail scanners only GET links).
+    Confirm,
+    Changed(String),
+    Unusable,
+    Taken,
+}
+
+/// The emailed link: a page with one button, so that merely fetching the
+/// link (a mail scanner, a preview) changes nothing.
+pub(super) async fn show_email_change(
+    page: PageContext,
+    csrf: CsrfToken,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let html = EmailChangePage {
+        page,
+        csrf,
+        token,
+        outcome: EmailChangeOutcome::Confirm,
+    }
+    .render()?;
+    Ok(axum::response::Html(html).into_response())
+}
+
+pub(super) async fn confirm_email_change(
+    State(state): State<AppState>,
+    page: PageContext,
+    csrf: CsrfToken,
+    Origin(context): Origin,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    state.rate_limits.emailed_link(context.ip.as_deref())?;
+    let (status, outcome) = match state.services.confirm_email_change(&token, &context).await {
+        Ok(email) => (
+            StatusCode::OK,
+            EmailChangeOutcome::Changed(email.as_str().to_owned()),
+        ),
+        Err(ServiceError::LinkUnusable) => (StatusCode::GONE, EmailChangeOutcome::Unusable),
+        Err(ServiceError::EmailTaken) => (StatusCode::CONFLICT, EmailChangeOutcome::Taken),
+        Err(other) => return Err(other.into()),
+    };
+    let html = EmailChangePage {
+        page,
+        csrf,
+        token: String::new(),
+        outcome,
+    }
+    .render()?;
+    Ok((status, axum::response::Html(html)).into_response())
 }
 
 pub(super) async fn revoke_session(

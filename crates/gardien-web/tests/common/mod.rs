@@ -71,11 +71,33 @@ impl Store for StubStore {
         Ok(Vec::new())
     }
 
+    async fn authz_counters(&self) -> Result<gardien_store::AuthzCounters, StoreError> {
+        Err(StoreError::Unavailable("stub".into()))
+    }
+
     async fn api_key_by_token(
         &self,
         _token: &gardien_core::TokenHash,
     ) -> Result<Option<gardien_store::ApiKey>, StoreError> {
         Ok(None)
+    }
+
+    async fn audit_page(
+        &self,
+        _organization: gardien_core::OrganizationId,
+        _filter: &gardien_store::AuditFilter,
+        _after: Option<gardien_store::AuditCursor>,
+        _limit: u32,
+    ) -> Result<gardien_store::AuditPage, StoreError> {
+        Err(StoreError::Unavailable("stub".into()))
+    }
+
+    async fn touch_api_key(
+        &self,
+        _id: gardien_core::ApiKeyId,
+        _at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        Ok(false)
     }
 }
 
@@ -83,6 +105,7 @@ pub fn app_with(public_url: &str, ready: bool) -> Router {
     let settings = WebSettings {
         public_url: public_url.into(),
         secret_key: SECRET,
+        trusted_proxies: Vec::new(),
     };
     gardien_web::router(AppState::new(Arc::new(StubStore { ready }), settings))
 }

@@ -79,6 +79,74 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// The messages sent to `to` so far (address compared case-insensitively).
+    pub fn mails_to(&self, to: &str) -> Vec<gardien_mail::smtp_sink::ReceivedMail> {
+        self.mail
+            .messages()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
+            .collect()
+    }
+
+    /// Waits (up to 10 s) for the `nth` (1-based) message sent to `to`.
+    pub async fn mail_to(&self, to: &str, nth: usize) -> gardien_mail::smtp_sink::ReceivedMail {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let mut mails = self.mails_to(to);
+            if mails.len() >= nth {
+                return mails.swap_remove(nth - 1);
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no message #{nth} to {to}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Opens the email verification link sent to `email` at sign-up, as the
+/// person would (an unverified account may not invite anyone).
+pub async fn verify_email(app: &TestApp, email: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let token = loop {
+        let link = app
+            .mails_to(email)
+            .iter()
+            .filter_map(|mail| mail.text_body())
+            .find(|text| text.contains("/verify-email/"));
+        if let Some(text) = link {
+            break link_token(&text, "/verify-email/");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no verification mail to {email}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let response = app
+        .http
+        .get(app.url(&format!("/verify-email/{token}")))
+        .send()
+        .await
+        .expect("the verification link answers");
+    assert_eq!(response.status(), 200, "verifying {email}");
+}
+
+/// The token of the first link to `path` (such as `/email-changes/`) in a
+/// mail's text.
+pub fn link_token(text: &str, path: &str) -> String {
+    let start = text
+        .find(path)
+        .unwrap_or_else(|| panic!("a link to {path} in: {text}"))
+        + path.len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
 /// Test settings: port 0, a temporary data folder, mail over SMTP to `sink`.
 pub fn test_settings(database_url: &str, data_dir: &std::path::Path, smtp_port: u16) -> Settings {
     Settings {
