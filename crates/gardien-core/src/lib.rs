@@ -4,8 +4,8 @@
 //! Nothing in this crate performs I/O or awaits: storage, HTTP and mail are
 //! built around it, so every rule here is tested in microseconds.
 
-pub mod account;
 pub mod access;
+pub mod account;
 pub mod audit;
 pub mod consent;
 pub mod email;

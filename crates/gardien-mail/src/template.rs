@@ -164,7 +164,9 @@ fn subject(template: &MailTemplate, language: Language) -> String {
         MembershipActivated { organization, .. } => {
             format!("Your access to {organization} is active")
         }
-        EmailChangeConfirm { .. } if fr => "Confirmez votre nouvelle adresse de connexion".to_owned(),
+        EmailChangeConfirm { .. } if fr => {
+            "Confirmez votre nouvelle adresse de connexion".to_owned()
+        }
         EmailChangeConfirm { .. } => "Confirm your new login address".to_owned(),
         EmailChanged { .. } if fr => "Votre adresse de connexion a changé".to_owned(),
         EmailChanged { .. } => "Your login address has changed".to_owned(),
@@ -176,10 +178,7 @@ fn subject(template: &MailTemplate, language: Language) -> String {
             ..
         } if fr => match resources.as_slice() {
             [one] => format!("Nouvelle attribution dans {organization}\u{a0}: {one}"),
-            many => format!(
-                "{} nouvelles attributions dans {organization}",
-                many.len()
-            ),
+            many => format!("{} nouvelles attributions dans {organization}", many.len()),
         },
         ResourceAssigned {
             organization,
@@ -292,9 +291,7 @@ mod tests {
             | MailTemplate::MembershipActivated { link, .. }
             | MailTemplate::ResourceAssigned { link, .. }
             | MailTemplate::EmailChangeConfirm { link, .. }
-            | MailTemplate::EmailChangeAddressTaken {
-                login_link: link,
-            } => vec![link],
+            | MailTemplate::EmailChangeAddressTaken { login_link: link } => vec![link],
             MailTemplate::AlreadyHaveAccount {
                 login_link,
                 reset_link,

@@ -40,6 +40,10 @@ pub enum ServiceError {
     /// The membership's lifecycle refuses the change (illegal move, last administrator).
     #[error(transparent)]
     Lifecycle(#[from] gardien_core::membership::LifecycleError),
+    /// The acting account has not confirmed its email address yet, and the
+    /// action (inviting someone) needs it.
+    #[error("confirm your email address first: open the link sent to it")]
+    EmailNotVerified,
     /// An invitation of an existing account, opened while logged in as
     /// another account.
     #[error("this invitation is for another account: log out and log in as the invited address")]
@@ -49,10 +53,7 @@ pub enum ServiceError {
     LoginRequired,
     /// A permission key that is not in the deployment's catalog.
     #[error("'{key}' is not a permission of the catalog")]
-    UnknownPermission {
-        key: String,
-        valid: Vec<String>,
-    },
+    UnknownPermission { key: String, valid: Vec<String> },
     /// Items of a list the core refused, each named by its place and field
     /// (`add[3].type`): nothing of the list was done.
     #[error("invalid items: {0:?}")]

@@ -365,6 +365,7 @@ impl Services {
         let mut tx = self.store.begin().await?;
         self.authorize(&mut *tx, current, organization, &[TEAM_INVITE, TEAM_MANAGE])
             .await?;
+        Self::ensure_email_verified(current)?;
         let raw = read_csv(file).map_err(ServiceError::ImportFile)?;
         let org = tx
             .organization(organization)

@@ -179,6 +179,7 @@ impl Services {
         let mut tx = self.store.begin().await?;
         self.authorize(&mut *tx, current, organization, &[TEAM_INVITE, TEAM_MANAGE])
             .await?;
+        Self::ensure_email_verified(current)?;
         let valid = form.validate(current.account.language)?;
         let role = match valid.role_id {
             Some(id) => tx.role(organization, id).await?,
@@ -364,6 +365,7 @@ impl Services {
         let mut tx = self.store.begin().await?;
         self.authorize(&mut *tx, current, organization, &[TEAM_INVITE, TEAM_MANAGE])
             .await?;
+        Self::ensure_email_verified(current)?;
         let old = tx
             .invitation(organization, id)
             .await?

@@ -20,8 +20,8 @@ mod my_sessions;
 mod password;
 mod password_reset;
 mod personal_data;
-mod roles;
 mod profile;
+mod roles;
 mod session;
 mod signup;
 mod team;
@@ -46,16 +46,16 @@ pub use audit_trail::{
     TargetLabel, AUDIT_PAGE_DEFAULT, AUDIT_READ, REVIEW_DEFAULT_DAYS,
 };
 pub use authz::{spawn_authz_listener, AuthzListenerHandle, DEFAULT_AUTHZ_POLL};
+pub use checks::{CheckQuery, KeyScope};
 pub use company::{CompanyPatch, COMPANY_EDIT};
+pub use error::ServiceError;
 pub use import::{
     ImportFileError, ImportIssue, ImportReport, ImportRow, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS,
 };
-pub use member_admin::{MemberInfo, MemberInfoPatch};
-pub use checks::{CheckQuery, KeyScope};
-pub use error::ServiceError;
 pub use invitations::{
     AcceptForm, Accepted, Audience, InvitationView, InviteForm, INVITATION_LIFETIME_DAYS,
 };
+pub use member_admin::{MemberInfo, MemberInfoPatch};
 pub use my_sessions::MySession;
 pub use password::PasswordHasher;
 pub use personal_data::EXPORT_AUDIT_EVENTS_MAX;
@@ -121,10 +121,7 @@ impl Services {
     }
 
     /// Resource types whose assignment never sends an email.
-    pub fn with_silent_assignment_types(
-        mut self,
-        types: impl IntoIterator<Item = String>,
-    ) -> Self {
+    pub fn with_silent_assignment_types(mut self, types: impl IntoIterator<Item = String>) -> Self {
         self.silent_assignment_types = types.into_iter().collect();
         self
     }

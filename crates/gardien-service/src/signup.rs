@@ -310,6 +310,45 @@ impl Services {
         Ok(())
     }
 
+    /// Sends the logged-in person a new verification link (the banner's
+    /// "send the link again"); older unused links keep working until they
+    /// expire. Nothing is sent once the address is verified.
+    pub async fn resend_verification(
+        &self,
+        current: &crate::CurrentSession,
+        context: &RequestContext,
+    ) -> Result<(), ServiceError> {
+        let account = &current.account;
+        if account.email_verified_at.is_some() {
+            return Ok(());
+        }
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let token = new_token();
+        tx.insert_email_verification(&EmailVerification::new(account.id, now), &token.hash())
+            .await?;
+        let mail = new_mail(
+            account.email.clone(),
+            &MailTemplate::VerifyEmail {
+                link: self.verification_link(&token),
+            },
+            account.language,
+        );
+        tx.enqueue_mail(&mail, now).await?;
+        tx.append_audit_event(&audit(
+            context,
+            now,
+            None,
+            Actor::Account(account.id),
+            "account.verification_resent",
+            Some(format!("account:{}", account.id)),
+        ))
+        .await?;
+        tx.commit().await?;
+        self.mail_committed();
+        Ok(())
+    }
+
     fn verification_link(&self, token: &Token) -> String {
         self.link(&format!("/verify-email/{}", token.expose()))
     }

@@ -117,6 +117,17 @@ impl Services {
         }
     }
 
+    /// Inviting needs a confirmed email address (until then the account
+    /// sees a banner and may use everything else): an address nobody proved
+    /// must not send mail in an organization's name.
+    pub(crate) fn ensure_email_verified(current: &CurrentSession) -> Result<(), ServiceError> {
+        if current.account.email_verified_at.is_some() {
+            Ok(())
+        } else {
+            Err(ServiceError::EmailNotVerified)
+        }
+    }
+
     /// The team page's list (needs `team.read`, `team.invite` or `team.manage`).
     pub async fn members(
         &self,
@@ -217,10 +228,8 @@ impl Services {
             .role(organization, membership.role_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let is_admin_role = gardien_core::access::administers(
-            &role,
-            team_manage_override(&mut *tx, member).await?,
-        );
+        let is_admin_role =
+            gardien_core::access::administers(&role, team_manage_override(&mut *tx, member).await?);
         let facts = administrator_facts(
             &mut *tx,
             organization,

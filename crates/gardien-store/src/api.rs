@@ -5,9 +5,9 @@ use async_trait::async_trait;
 use gardien_core::audit::AuditEvent;
 use gardien_core::invitation::Invitation;
 use gardien_core::{
-    Account, AccountId, Email, EmailChange, EmailVerification, InvitationId, Kind, MailId, Membership,
-    MembershipId, MembershipStatus, Organization, OrganizationId, PasswordReset, Role, RoleId,
-    Session, TokenHash,
+    Account, AccountId, Email, EmailChange, EmailVerification, InvitationId, Kind, MailId,
+    Membership, MembershipId, MembershipStatus, Organization, OrganizationId, PasswordReset, Role,
+    RoleId, Session, TokenHash,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -356,8 +356,11 @@ pub trait Transaction: Send {
     /// Deletes a role and its permissions. Fails with
     /// [`StoreError::NotFound`] when the organization has no such role and
     /// with [`StoreError::Invalid`] while a membership still holds it.
-    async fn delete_role(&mut self, organization: OrganizationId, id: RoleId)
-        -> Result<(), StoreError>;
+    async fn delete_role(
+        &mut self,
+        organization: OrganizationId,
+        id: RoleId,
+    ) -> Result<(), StoreError>;
     /// How many memberships (of any status) hold each role of the
     /// organization; roles nobody holds are absent.
     async fn role_member_counts(

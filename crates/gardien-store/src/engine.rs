@@ -9,9 +9,9 @@ use gardien_core::audit::AuditEvent;
 use gardien_core::invitation::Invitation;
 use gardien_core::role::ADMINISTRATION_PERMISSION;
 use gardien_core::{
-    Account, AccountId, Email, EmailChange, EmailVerification, InvitationId, Kind, MailId, Membership,
-    MembershipId, MembershipStatus, Organization, OrganizationId, PasswordReset, Role, RoleId,
-    Session, TokenHash,
+    Account, AccountId, Email, EmailChange, EmailVerification, InvitationId, Kind, MailId,
+    Membership, MembershipId, MembershipStatus, Organization, OrganizationId, PasswordReset, Role,
+    RoleId, Session, TokenHash,
 };
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::types::Json;
@@ -242,6 +242,12 @@ where
 
 /// A case-insensitive `LIKE` pattern that finds `text` anywhere, with the
 /// pattern's own wildcards escaped.
+/// `text` as one FTS5 phrase: with the trigram tokenizer, a match is any
+/// row containing it (case-insensitive), whatever characters it holds.
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
 fn like_pattern(text: &str) -> String {
     let mut pattern = String::from("%");
     for c in text.to_lowercase().chars() {
@@ -992,16 +998,22 @@ where
         search: Option<&str>,
         page: PageRequest,
     ) -> Result<Page<MemberSummary>, StoreError> {
-        let pattern = search
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(like_pattern);
+        let search =
+            search
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|text| match DB::BACKEND {
+                    Backend::Sqlite if text.chars().count() >= 3 => {
+                        (sql::MemberSearch::Trigram, fts_phrase(text))
+                    }
+                    _ => (sql::MemberSearch::Like, like_pattern(text)),
+                });
         let sql = sql::members_page(
             page.after.is_some(),
             filter.status.is_some(),
             filter.role_id.is_some(),
             filter.kind.is_some(),
-            pattern.is_some(),
+            search.as_ref().map(|(how, _)| (DB::BACKEND, *how)),
         );
         let mut query = sqlx::query(&sql).bind(organization.as_uuid());
         if let Some(after) = page.after {
@@ -1016,7 +1028,7 @@ where
         if let Some(kind) = filter.kind {
             query = query.bind(kind.as_str().to_owned());
         }
-        if let Some(pattern) = pattern {
+        if let Some((_, pattern)) = search {
             query = query.bind(pattern);
         }
         let rows = query

@@ -2,6 +2,8 @@
 //! rules. The dialects agree on everything here (SQLite accepts `$n`
 //! placeholders); what differs lives in each back end's `Dialect`.
 
+use crate::Backend;
+
 pub(crate) const INSERT_ACCOUNT: &str = "INSERT INTO accounts \
     (id, email, email_normalized, first_name, last_name, language, password_hash, \
      email_verified_at, created_at, updated_at) \
@@ -139,19 +141,30 @@ pub(crate) const INVITATIONS_PAGE: &str = "SELECT id, organization_id, membershi
     language, invited_by, created_at, expires_at, accepted_at, revoked_at \
     FROM invitations WHERE organization_id = $1 AND ($2 IS NULL OR id < $2) \
     ORDER BY id DESC LIMIT $3";
+/// How the team page's search finds its members (migration 0011).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MemberSearch {
+    /// SQLite, three characters or more: the FTS5 trigram index, bound to an
+    /// FTS5 phrase.
+    Trigram,
+    /// A `LIKE` pattern on the search text: PostgreSQL (its trigram index
+    /// serves `LIKE`), or SQLite under three characters (a scan).
+    Like,
+}
+
 /// The member list, with only the conditions asked for: a generic
 /// `($n IS NULL OR column = $n)` would keep both back ends from seeking the
 /// `(organization_id, id)` and `(organization_id, status, id)` indexes
 /// (a deep cursor page or a rare status would scan from the start). The
 /// placeholders follow in this order: organization, cursor, status, role,
-/// kind, search pattern (a lower-case `LIKE` pattern matched against the
-/// normalized email and the name in both orders), limit.
+/// kind, search (see [`MemberSearch`]: the search text holds the normalized
+/// email and the shown name in both orders), limit.
 pub(crate) fn members_page(
     after: bool,
     status: bool,
     role: bool,
     kind: bool,
-    search: bool,
+    search: Option<(Backend, MemberSearch)>,
 ) -> String {
     let mut n = 1;
     let mut next = || {
@@ -169,31 +182,31 @@ pub(crate) fn members_page(
             conditions.push_str(&format!(" AND {condition} ${}", next()));
         }
     }
-    let search = if search {
+    if let Some((backend, how)) = search {
         let p = next();
-        format!(
-            "WHERE email_normalized LIKE ${p} ESCAPE '\\' \
-             OR lower(first_name || ' ' || last_name) LIKE ${p} ESCAPE '\\' \
-             OR lower(last_name || ' ' || first_name) LIKE ${p} ESCAPE '\\' "
-        )
-    } else {
-        String::new()
-    };
+        conditions.push_str(&match (backend, how) {
+            (Backend::Postgres, _) => format!(" AND m.search_text LIKE ${p} ESCAPE '\\'"),
+            (Backend::Sqlite, MemberSearch::Trigram) => format!(
+                " AND m.search_id IN (SELECT rowid FROM member_search WHERE member_search MATCH ${p})"
+            ),
+            (Backend::Sqlite, MemberSearch::Like) => format!(
+                " AND m.search_id IN (SELECT rowid FROM member_search \
+                 WHERE search_text LIKE ${p} ESCAPE '\\')"
+            ),
+        });
+    }
     let limit = next();
     format!(
-        "SELECT id, organization_id, account_id, kind, \
-        role_id, status, created_at, updated_at, last_login_at, email, first_name, last_name \
-        FROM (SELECT m.id, m.organization_id, m.account_id, m.kind, m.role_id, m.status, \
-            m.created_at, m.updated_at, m.last_login_at, a.email, a.email_normalized, \
+        "SELECT m.id, m.organization_id, m.account_id, m.kind, m.role_id, m.status, \
+            m.created_at, m.updated_at, m.last_login_at, a.email, \
             CASE WHEN m.status = 'invited' AND m.invited_first_name IS NOT NULL \
                 THEN m.invited_first_name ELSE COALESCE(m.member_first_name, a.first_name) \
                 END AS first_name, \
             CASE WHEN m.status = 'invited' AND m.invited_last_name IS NOT NULL \
                 THEN m.invited_last_name ELSE COALESCE(m.member_last_name, a.last_name) \
                 END AS last_name \
-            FROM memberships m JOIN accounts a ON a.id = m.account_id \
-            WHERE {conditions}) AS member \
-        {search}ORDER BY id LIMIT ${limit}"
+        FROM memberships m JOIN accounts a ON a.id = m.account_id \
+        WHERE {conditions} ORDER BY m.id LIMIT ${limit}"
     )
 }
 /// The names the administrator typed, shown while the membership is `invited`.

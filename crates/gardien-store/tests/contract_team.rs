@@ -265,3 +265,102 @@ both_backends!(
         assert_eq!(listed.items[0].first_name, "Ana");
     }
 );
+
+both_backends!(
+    async fn member_search_follows_every_write_of_names_and_emails(store: Arc<dyn Store>) {
+        let (org, _, members) = team(
+            &store,
+            &[
+                ("ana@example.fr", "Ana", "Lima"),
+                ("chloe@example.fr", "Chloé", "Durand"),
+                ("quote@example.fr", "Jean \"Jo\"", "O'Neil"),
+            ],
+        )
+        .await;
+        // Same names in another organization: never listed here.
+        let (other, _, _) = team(&store, &[("ana@other.fr", "Ana", "Lima")]).await;
+        let mut tx = store.begin().await.unwrap();
+        let filter = MemberFilter::default();
+        for m in &members {
+            tx.set_membership_status(org.id, m.id, MembershipStatus::Active, now())
+                .await
+                .unwrap();
+        }
+        let mut emails = Vec::new();
+        for search in [
+            "lima", "CHLOÉ", "chlo", "oé", "dur", "\"jo\"", "o'neil", "li", "zz",
+        ] {
+            let page = tx
+                .members(org.id, &filter, Some(search), PageRequest::first(10))
+                .await
+                .unwrap();
+            emails.push(
+                page.items
+                    .iter()
+                    .map(|m| m.email.as_str().to_owned())
+                    .collect::<Vec<_>>(),
+            );
+        }
+        assert_eq!(
+            emails,
+            vec![
+                vec!["ana@example.fr"],
+                vec!["chloe@example.fr"],
+                vec!["chloe@example.fr"],
+                vec!["chloe@example.fr"],
+                vec!["chloe@example.fr"],
+                vec!["quote@example.fr"],
+                vec!["quote@example.fr"],
+                vec!["ana@example.fr"],
+                Vec::<&str>::new(),
+            ]
+        );
+
+        // What the organization records about a member is what it searches.
+        tx.set_member_record(
+            org.id,
+            members[0].id,
+            &gardien_store::MemberRecord {
+                first_name: Some("Anabela".into()),
+                last_name: Some("Souza".into()),
+                title: None,
+                phone: None,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+        for (text, in_org, expected) in [
+            ("souza", org.id, vec!["ana@example.fr"]),
+            ("ana lima", org.id, vec![]),
+            ("ana lima", other.id, vec!["ana@other.fr"]),
+        ] {
+            let page = tx
+                .members(in_org, &filter, Some(text), PageRequest::first(10))
+                .await
+                .unwrap();
+            let found: Vec<_> = page.items.iter().map(|m| m.email.as_str()).collect();
+            assert_eq!(found, expected, "{text}");
+        }
+
+        // A new login email is searched at once, the old one no more.
+        tx.set_account_email(
+            members[1].account_id,
+            &Email::parse("c.durand@example.com").unwrap(),
+            now(),
+        )
+        .await
+        .unwrap();
+        for (text, expected) in [
+            ("c.durand@", vec!["c.durand@example.com"]),
+            ("chloe@", vec![]),
+        ] {
+            let page = tx
+                .members(org.id, &filter, Some(text), PageRequest::first(10))
+                .await
+                .unwrap();
+            let found: Vec<_> = page.items.iter().map(|m| m.email.as_str()).collect();
+            assert_eq!(found, expected, "{text}");
+        }
+    }
+);

@@ -123,7 +123,10 @@ mod tests {
         let h = headers(&["1.2.3.4, 198.51.100.7"]);
         assert_eq!(client_ip(ip("10.0.0.5"), &h, &trusted), ip("198.51.100.7"));
         // An untrusted peer's header is ignored entirely.
-        assert_eq!(client_ip(ip("198.51.100.7"), &h, &trusted), ip("198.51.100.7"));
+        assert_eq!(
+            client_ip(ip("198.51.100.7"), &h, &trusted),
+            ip("198.51.100.7")
+        );
         // Garbage stops the walk at the last address vouched for.
         let h = headers(&["1.2.3.4, garbage"]);
         assert_eq!(client_ip(ip("10.0.0.5"), &h, &trusted), ip("10.0.0.5"));

@@ -306,6 +306,9 @@ impl From<ServiceError> for ApiError {
                 Self::specific(StatusCode::CONFLICT, "illegal-status-change")
             }
             ServiceError::WrongAccount => Self::specific(StatusCode::FORBIDDEN, "wrong-account"),
+            ServiceError::EmailNotVerified => {
+                Self::specific(StatusCode::FORBIDDEN, "email-not-verified")
+            }
             ServiceError::LoginRequired => {
                 Self::specific(StatusCode::UNAUTHORIZED, "login-required")
             }
@@ -477,9 +480,7 @@ pub fn validation_message(t: &Translator, error: &ValidationError) -> String {
         ValidationError::PasswordTooShort { min } => t.get_with(&key, &[("min", min.to_string())]),
         ValidationError::PermissionKey(value)
         | ValidationError::UnknownValue(value, _)
-        | ValidationError::ResourceType(value) => {
-            t.get_with(&key, &[("value", value.clone())])
-        }
+        | ValidationError::ResourceType(value) => t.get_with(&key, &[("value", value.clone())]),
         _ => t.get(&key),
     }
 }

@@ -210,6 +210,12 @@ impl RateLimits {
         self.sign_up.check(ip, Some(email))
     }
 
+    /// A new verification link asked from `ip` for `email`: the sign-up's
+    /// budget, as both send that address the same kind of mail.
+    pub fn verification_resend(&self, ip: Option<&str>, email: &str) -> Result<(), ApiError> {
+        self.sign_up.check(ip, Some(email))
+    }
+
     /// A forgotten-password request from `ip` for `email`.
     pub fn password_reset_request(&self, ip: Option<&str>, email: &str) -> Result<(), ApiError> {
         self.password_reset_request.check(ip, Some(email))

@@ -325,7 +325,8 @@ impl Settings {
             }
         }
         let trusted_proxies = trusted_proxies(self.trusted_proxies.as_deref())?;
-        let session_policy = session_policy(self.session_idle_minutes, self.session_lifetime_hours)?;
+        let session_policy =
+            session_policy(self.session_idle_minutes, self.session_lifetime_hours)?;
         let authz_poll = match self.authz_poll_ms {
             None => gardien_service::DEFAULT_AUTHZ_POLL,
             Some(ms @ 10..=60_000) => std::time::Duration::from_millis(ms),
@@ -604,7 +605,10 @@ mod tests {
         }
         .resolve()
         .expect("valid");
-        assert_eq!(config.session_policy.idle_timeout, time::Duration::minutes(30));
+        assert_eq!(
+            config.session_policy.idle_timeout,
+            time::Duration::minutes(30)
+        );
         assert_eq!(config.session_policy.lifetime, time::Duration::hours(8));
         let err = Settings {
             session_idle_minutes: Some(600),

@@ -119,10 +119,9 @@ async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
             eprintln!("Keep the secret now: it is not shown again. This key may check every organization.");
         }
         ApiKeyCommand::Revoke { id, .. } => {
-            let id = id
-                .trim()
-                .parse::<gardien_core::ApiKeyId>()
-                .map_err(|_| format!("'{id}' is not an API key id (a UUID, from `gardien api-key list`)"))?;
+            let id = id.trim().parse::<gardien_core::ApiKeyId>().map_err(|_| {
+                format!("'{id}' is not an API key id (a UUID, from `gardien api-key list`)")
+            })?;
             let key = services
                 .revoke_deployment_api_key(id)
                 .await

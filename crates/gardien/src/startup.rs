@@ -77,13 +77,12 @@ impl Application {
             .with_silent_assignment_types(config.silent_assignment_types.clone());
         services.load_authz().await?;
         let state = AppState::with_services(services, settings);
-        let authz_listener =
-            gardien_service::spawn_authz_listener(
-                state.services.clone(),
-                &config.database_url,
-                config.authz_poll,
-            )
-            .await?;
+        let authz_listener = gardien_service::spawn_authz_listener(
+            state.services.clone(),
+            &config.database_url,
+            config.authz_poll,
+        )
+        .await?;
         Ok(Self {
             listener,
             state,

@@ -44,6 +44,7 @@ async fn sign_up_and_log_in(app: &TestApp, email: &str, organization: &str) -> (
         )
         .await;
     assert_eq!(response.status(), 202);
+    support::verify_email(app, email).await;
     let (session, body) = log_in(app, email, PASSWORD).await;
     let org = body["organization"]["id"]
         .as_str()

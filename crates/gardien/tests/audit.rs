@@ -19,7 +19,13 @@ const RESET_PASSWORD: &str = "quiet rivers cross old bridges";
 const INVITEE_PASSWORD: &str = "seven green lanterns at dawn";
 const MAIL_WAIT: Duration = Duration::from_secs(10);
 
+/// Signs `email` up and confirms its address (needed to invite).
 async fn sign_up(app: &TestApp, email: &str, organization: &str) {
+    sign_up_unverified(app, email, organization).await;
+    support::verify_email(app, email).await;
+}
+
+async fn sign_up_unverified(app: &TestApp, email: &str, organization: &str) {
     let response = app
         .post_json(
             "/api/v1/signup",
@@ -242,8 +248,8 @@ async fn every_change_writes_exactly_one_event(backend: gardien_store::test_supp
     .await;
     let mut seen = HashSet::new();
 
-    // Sign-up, login success, consent.
-    sign_up(&app, "ana@example.fr", "Cabinet Lima").await;
+    // Sign-up, email verification, login success, consent.
+    sign_up_unverified(&app, "ana@example.fr", "Cabinet Lima").await;
     let ana_id = {
         let mut tx = app.store.begin().await.unwrap();
         let email = gardien_core::Email::parse("ana@example.fr").unwrap();
@@ -260,6 +266,8 @@ async fn every_change_writes_exactly_one_event(backend: gardien_store::test_supp
         signed_up.after.as_ref().unwrap()["account"]["email"],
         "ana@example.fr"
     );
+    support::verify_email(&app, "ana@example.fr").await;
+    one_event(&app, &[&ana_id], &mut seen, "account.email_verified").await;
     let (ana, body) = log_in(&app, "ana@example.fr", PASSWORD).await;
     let org = body["organization"]["id"].as_str().unwrap().to_owned();
     let logged_in = one_event(&app, &[&ana_id], &mut seen, "account.logged_in").await;

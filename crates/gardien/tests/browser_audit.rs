@@ -35,6 +35,7 @@ app_test! {
             )
             .await;
         assert_eq!(signed_up.status(), 202);
+        support::verify_email(&app, "ana@example.fr").await;
         let login = app
             .post_json("/api/v1/login", &json!({ "email": "ana@example.fr", "password": PASSWORD }))
             .await;

@@ -28,6 +28,7 @@ app_test! {
             )
             .await;
         assert_eq!(response.status(), 202);
+        support::verify_email(&app, "ana@example.fr").await;
 
         let browser = Browser::start().await;
         browser.goto(&app.url("/login?lang=fr")).await;

@@ -30,6 +30,7 @@ app_test! {
             )
             .await;
         assert_eq!(response.status(), 202);
+        support::verify_email(&app, "ana@example.fr").await;
 
         // The manager signs in and opens the team page.
         let manager = Browser::start().await;

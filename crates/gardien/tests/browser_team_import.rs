@@ -30,6 +30,7 @@ async fn sign_up(app: &TestApp, email: &str, organization: &str) {
         )
         .await;
     assert_eq!(response.status(), 202);
+    support::verify_email(app, email).await;
 }
 
 async fn log_in(browser: &Browser, app: &TestApp, email: &str) {

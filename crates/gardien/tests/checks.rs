@@ -40,6 +40,7 @@ async fn sign_up_and_log_in(
         )
         .await;
     assert_eq!(response.status(), 202);
+    support::verify_email(app, email).await;
     let response = app
         .post_json(
             "/api/v1/login",

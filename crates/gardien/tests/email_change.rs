@@ -237,7 +237,10 @@ app_test!(
         let response = confirm(&app, &token).await;
         assert_eq!(response.status(), 409);
         let body = problem(response).await;
-        assert!(body["type"].as_str().unwrap().ends_with("/email-taken"), "{body}");
+        assert!(
+            body["type"].as_str().unwrap().ends_with("/email-taken"),
+            "{body}"
+        );
         assert_eq!(me(&app, &session).await["email"], "ana@example.fr");
         assert!(log_in(&app, "ana@example.fr").await.is_some());
     }

@@ -313,6 +313,7 @@ async fn new_world(app: &TestApp) -> World {
         )
         .await;
         assert_eq!(response.status(), 202);
+        support::verify_email_from(app, &world.client, &email).await;
         let (session, body) = log_in(app, &world.client, &email, PASSWORD).await;
         let id = body["organization"]["id"].as_str().unwrap().to_owned();
         let (_, me) = introspect(app, &session).await;

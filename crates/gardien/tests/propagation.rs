@@ -37,6 +37,7 @@ async fn sign_up_and_log_in(app: &TestApp, email: &str, organization: &str) -> (
         )
         .await;
     assert_eq!(response.status(), 202);
+    support::verify_email(app, email).await;
     let response = app
         .post_json(
             "/api/v1/login",

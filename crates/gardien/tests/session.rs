@@ -284,7 +284,9 @@ app_test!(
 );
 
 /// The deployment's session time-outs apply to each new session.
-async fn configured_time_outs_apply_to_new_sessions(backend: gardien_store::test_support::TestBackend) {
+async fn configured_time_outs_apply_to_new_sessions(
+    backend: gardien_store::test_support::TestBackend,
+) {
     let app = support::spawn_app_with(backend, |settings| {
         settings.session_idle_minutes = Some(15);
         settings.session_lifetime_hours = Some(3);
@@ -316,7 +318,10 @@ async fn configured_time_outs_apply_to_new_sessions(backend: gardien_store::test
     let mut tx = app.store.begin().await.unwrap();
     let session = tx.session(&token.hash()).await.unwrap().expect("stored");
     assert_eq!(session.idle_timeout, time::Duration::minutes(15));
-    assert_eq!(session.expires_at - session.created_at, time::Duration::hours(3));
+    assert_eq!(
+        session.expires_at - session.created_at,
+        time::Duration::hours(3)
+    );
     drop(tx);
     app.stop().await;
 }

@@ -36,6 +36,7 @@ async fn sign_up_and_log_in(app: &TestApp, email: &str, organization: &str) -> (
         )
         .await;
     assert_eq!(response.status(), 202);
+    support::verify_email(app, email).await;
     let (session, body) = log_in(app, email, PASSWORD).await;
     let org = body["organization"]["id"]
         .as_str()
@@ -1127,3 +1128,77 @@ async fn accepting_records_the_privacy_consent_sqlite() {
 async fn accepting_records_the_privacy_consent_postgres() {
     accepting_records_the_privacy_consent(gardien_store::test_support::TestBackend::Postgres).await;
 }
+
+app_test!(
+    async fn an_unverified_account_cannot_invite_until_it_confirms_its_address(app: TestApp) {
+        let response = app
+            .post_json(
+                "/api/v1/signup",
+                &json!({
+                    "email": "ana@example.fr",
+                    "password": PASSWORD,
+                    "first_name": "Ana",
+                    "last_name": "Lima",
+                    "organization_name": "Cabinet Lima",
+                    "language": "en",
+                }),
+            )
+            .await;
+        assert_eq!(response.status(), 202);
+        let (ana, body) = log_in(&app, "ana@example.fr", PASSWORD).await;
+        let org = body["organization"]["id"].as_str().unwrap().to_owned();
+        let role = role_id(&app, &org, "user").await;
+
+        let refused = invite(&app, &ana, &org, "bruno@example.fr", &role, json!({})).await;
+        assert_eq!(refused.status(), 403);
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["type"], "/problems/email-not-verified", "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("link"),
+            "{problem}"
+        );
+        assert!(
+            app.mails_to("bruno@example.fr").is_empty(),
+            "nothing was sent"
+        );
+        let list = members(&app, &ana, &org, "").await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+
+        // A new link can be asked; it is the one that verifies.
+        let resent = call(
+            &app,
+            Method::POST,
+            Some(&ana),
+            "/api/v1/me/email-verification",
+            None,
+        )
+        .await;
+        assert_eq!(resent.status(), 202);
+        let second = app.mail_to("ana@example.fr", 2).await;
+        let token = support::link_token(&second.text_body().unwrap(), "/verify-email/");
+        let verified = app
+            .http
+            .get(app.url(&format!("/verify-email/{token}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(verified.status(), 200);
+
+        let invited = invite(&app, &ana, &org, "bruno@example.fr", &role, json!({})).await;
+        assert_eq!(invited.status(), 201);
+
+        // Once verified, asking again sends nothing.
+        let again = call(
+            &app,
+            Method::POST,
+            Some(&ana),
+            "/api/v1/me/email-verification",
+            None,
+        )
+        .await;
+        assert_eq!(again.status(), 202);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(app.mails_to("ana@example.fr").len(), 2);
+        app.stop().await;
+    }
+);

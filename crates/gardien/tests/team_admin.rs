@@ -31,6 +31,7 @@ async fn sign_up_and_log_in(app: &TestApp, email: &str, organization: &str) -> (
         )
         .await;
     assert_eq!(response.status(), 202);
+    support::verify_email(app, email).await;
     let (session, body) = log_in(app, email, PASSWORD).await;
     let org = body["organization"]["id"]
         .as_str()
@@ -639,7 +640,7 @@ async fn import(
         .unwrap()
 }
 
-fn row<'a>(result: &'a Value, line: u64) -> &'a Value {
+fn row(result: &Value, line: u64) -> &Value {
     result["rows"]
         .as_array()
         .unwrap()

@@ -41,6 +41,7 @@ audit-group-audit = audit trail
 
 audit-action-account-signed-up = Signed up
 audit-action-account-email-verified = Verified their email address
+audit-action-account-verification-resent = Asked for a new email confirmation link
 audit-action-account-logged-in = Logged in
 audit-action-account-logged-out = Logged out
 audit-action-account-login-failed = Failed to log in

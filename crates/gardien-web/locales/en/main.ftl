@@ -227,6 +227,8 @@ nav-roles = Roles
 nav-company = Company
 nav-audit = Audit trail
 nav-access-review = Access review
+banner-resend-verification = Send the link again
+verification-resent = A new confirmation link is on its way to your login address.
 banner-unverified-email = Confirm your email address { $email } with the link we sent you. Until then you can sign in and look around, but you cannot invite anyone.
 
 ## Login email change

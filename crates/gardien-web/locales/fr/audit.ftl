@@ -41,6 +41,7 @@ audit-group-audit = journal d’audit
 
 audit-action-account-signed-up = S’est inscrit
 audit-action-account-email-verified = A confirmé son adresse e-mail
+audit-action-account-verification-resent = A demandé un nouveau lien de confirmation
 audit-action-account-logged-in = S’est connecté
 audit-action-account-logged-out = S’est déconnecté
 audit-action-account-login-failed = Échec de connexion

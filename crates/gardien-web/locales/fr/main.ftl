@@ -227,6 +227,8 @@ nav-roles = Rôles
 nav-company = Entreprise
 nav-audit = Journal d’audit
 nav-access-review = Revue des accès
+banner-resend-verification = Renvoyer le lien
+verification-resent = Un nouveau lien de confirmation part vers votre adresse de connexion.
 banner-unverified-email = Confirmez votre adresse { $email } avec le lien que nous vous avons envoyé. D’ici là, vous pouvez vous connecter et consulter, mais pas inviter.
 
 ## Changement d’e-mail de connexion

@@ -51,12 +51,7 @@ pub(crate) async fn request(
         .login(context.ip.as_deref(), current.account.email.as_str())?;
     state
         .services
-        .request_email_change(
-            &current,
-            &body.new_email,
-            &body.current_password,
-            &context,
-        )
+        .request_email_change(&current, &body.new_email, &body.current_password, &context)
         .await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -77,7 +72,10 @@ pub(crate) async fn confirm(
     Path(token): Path<String>,
 ) -> Result<Json<EmailChangedBody>, ApiError> {
     state.rate_limits.emailed_link(context.ip.as_deref())?;
-    let email = state.services.confirm_email_change(&token, &context).await?;
+    let email = state
+        .services
+        .confirm_email_change(&token, &context)
+        .await?;
     Ok(Json(EmailChangedBody {
         email: email.as_str().to_owned(),
     }))

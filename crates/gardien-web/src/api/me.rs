@@ -298,6 +298,29 @@ pub struct DeleteAccountBody {
     pub password: String,
 }
 
+/// Sends a new email-verification link to the login address (nothing when
+/// it is verified already). Until verified, an account cannot invite anyone.
+#[utoipa::path(post, path = "/api/v1/me/email-verification", tag = "self",
+    responses(
+        (status = 202, description = "A new link is on its way (or the address is verified already)"),
+        (status = 401, description = "No session", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many links asked: try again later", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(crate) async fn resend_verification(
+    State(state): State<AppState>,
+    Origin(context): Origin,
+    SignedIn(current): SignedIn,
+) -> Result<StatusCode, ApiError> {
+    state
+        .rate_limits
+        .verification_resend(context.ip.as_deref(), current.account.email.as_str())?;
+    state
+        .services
+        .resend_verification(&current, &context)
+        .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
 /// Everything Gardien holds about the person, as a JSON download.
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "self",
     responses(

@@ -59,6 +59,7 @@ use crate::state::AppState;
         me::revoke_session,
         me::revoke_other_sessions,
         me::export,
+        me::resend_verification,
         me::delete_account,
         invitations::invite,
         invitations::list,
@@ -251,12 +252,13 @@ pub(crate) fn routes() -> Router<AppState> {
                 .delete(me::delete_account),
         )
         .route("/api/v1/me/export", get(me::export))
+        .route(
+            "/api/v1/me/email-verification",
+            axum::routing::post(me::resend_verification),
+        )
         .route("/api/v1/me/password", post(me::change_password))
         .route("/api/v1/me/email", post(email_change::request))
-        .route(
-            "/api/v1/email-changes/{token}",
-            post(email_change::confirm),
-        )
+        .route("/api/v1/email-changes/{token}", post(email_change::confirm))
         .route(
             "/api/v1/me/sessions",
             get(me::sessions).delete(me::revoke_other_sessions),
@@ -316,10 +318,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/api/v1/organizations/{org}/members/{member}/{action}",
             post(members::change_status),
         )
-        .route(
-            "/api/v1/organizations/{org}/audit-events",
-            get(audit::list),
-        )
+        .route("/api/v1/organizations/{org}/audit-events", get(audit::list))
         .route(
             "/api/v1/organizations/{org}/audit-events/export",
             get(audit::export),

@@ -66,9 +66,10 @@ const ACTION_GROUPS: [&str; 9] = [
 ];
 
 /// Every action that has words, offered one by one in the filter.
-const KNOWN_ACTIONS: [&str; 41] = [
+const KNOWN_ACTIONS: [&str; 42] = [
     "account.signed_up",
     "account.email_verified",
+    "account.verification_resent",
     "account.logged_in",
     "account.logged_out",
     "account.login_failed",

@@ -150,6 +150,7 @@ pub(crate) fn routes() -> Router<AppState> {
             post(profile::revoke_other_sessions),
         )
         .route("/me/sessions/{id}/revoke", post(profile::revoke_session))
+        .route("/me/email-verification", post(profile::resend_verification))
         .route("/static/password.js", get(profile::password_script))
         .route(assets::STYLESHEET_PATH, get(assets::stylesheet))
         .route(assets::ICON_PATH, get(assets::icon))

@@ -125,6 +125,7 @@ pub(super) async fn show(
         Some("password") => page.t.get("profile-password-saved"),
         Some("sessions") => page.t.get("sessions-revoked"),
         Some("email") => page.t.get("email-change-sent"),
+        Some("verification") => page.t.get("verification-resent"),
         _ => String::new(),
     };
     let html = page_of(&state, &current, page, csrf, None, HashMap::new(), saved)
@@ -382,6 +383,26 @@ pub(super) async fn revoke_session(
         .revoke_my_session(&current, &id, &context)
         .await?;
     Ok(Redirect::to("/me?saved=sessions").into_response())
+}
+
+/// The banner's "send the link again": a new verification link, then the
+/// profile page saying so.
+pub(super) async fn resend_verification(
+    State(state): State<AppState>,
+    Origin(context): Origin,
+    signed_in: MaybeSignedIn,
+) -> Result<Response, ApiError> {
+    let Some(current) = signed_in.0 else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    state
+        .rate_limits
+        .verification_resend(context.ip.as_deref(), current.account.email.as_str())?;
+    state
+        .services
+        .resend_verification(&current, &context)
+        .await?;
+    Ok(Redirect::to("/me?saved=verification").into_response())
 }
 
 pub(super) async fn revoke_other_sessions(

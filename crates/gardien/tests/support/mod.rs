@@ -109,6 +109,12 @@ impl TestApp {
 /// Opens the email verification link sent to `email` at sign-up, as the
 /// person would (an unverified account may not invite anyone).
 pub async fn verify_email(app: &TestApp, email: &str) {
+    verify_email_from(app, &app.http, email).await;
+}
+
+/// [`verify_email`] from `client` (tests that give each actor its own
+/// client address, so that rate limits see distinct people).
+pub async fn verify_email_from(app: &TestApp, client: &reqwest::Client, email: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let token = loop {
         let link = app
@@ -125,8 +131,7 @@ pub async fn verify_email(app: &TestApp, email: &str) {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
-    let response = app
-        .http
+    let response = client
         .get(app.url(&format!("/verify-email/{token}")))
         .send()
         .await

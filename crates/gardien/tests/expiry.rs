@@ -1,0 +1,226 @@
+//! Emailed links die when their time is up (flows 1, 4 and 13): a
+//! verification, reset or invitation link used after its expiry is refused
+//! with 410 and changes nothing. Time is made to pass by moving the stored
+//! link's times back a day (the schema keeps `expires_at > created_at`).
+
+mod support;
+
+use gardien_store::test_support::TestBackend;
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::{call, link_token, session_cookie, TestApp};
+
+const PASSWORD: &str = "violet tractor under the rain";
+const NEW_PASSWORD: &str = "seven green lanterns at dawn";
+
+/// Moves every row of `table` a day into the past.
+async fn age_a_day(app: &TestApp, table: &str) {
+    let shift = match app.database.backend() {
+        TestBackend::Sqlite => "- 86400000000",
+        TestBackend::Postgres => "- interval '1 day'",
+    };
+    let changed = app
+        .database
+        .execute_raw(&format!(
+            "UPDATE {table} SET created_at = created_at {shift}, expires_at = expires_at {shift}"
+        ))
+        .await
+        .expect("the links are aged");
+    assert!(changed > 0, "no row in {table}");
+}
+
+async fn sign_up(app: &TestApp, email: &str) {
+    let body = json!({
+        "email": email,
+        "password": PASSWORD,
+        "first_name": "Ana",
+        "last_name": "Lima",
+        "organization_name": "Cabinet Lima",
+        "language": "en",
+    });
+    assert_eq!(app.post_json("/api/v1/signup", &body).await.status(), 202);
+}
+
+async fn log_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.post_json(
+        "/api/v1/login",
+        &json!({ "email": email, "password": password }),
+    )
+    .await
+}
+
+/// The id of the organization's built-in User role.
+async fn user_role(app: &TestApp, org: &str) -> String {
+    let org = gardien_core::OrganizationId::from_uuid(org.parse().unwrap());
+    let mut tx = app.store.begin().await.unwrap();
+    tx.roles(org)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.template.as_deref() == Some("user"))
+        .expect("the built-in role")
+        .id
+        .to_string()
+}
+
+app_test!(
+    async fn an_expired_reset_link_is_refused_and_keeps_the_password(app: TestApp) {
+        sign_up(&app, "ana@example.fr").await;
+        let asked = app
+            .post_json(
+                "/api/v1/password-resets",
+                &json!({ "email": "ana@example.fr" }),
+            )
+            .await;
+        assert_eq!(asked.status(), 202);
+        let mail = app.mail_to("ana@example.fr", 2).await;
+        let token = link_token(&mail.text_body().unwrap(), "/password-resets/");
+        age_a_day(&app, "password_resets").await;
+
+        let page = app
+            .http
+            .get(app.url(&format!("/password-resets/{token}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 410);
+        let refused = app
+            .post_json(
+                &format!("/api/v1/password-resets/{token}"),
+                &json!({ "password": NEW_PASSWORD }),
+            )
+            .await;
+        assert_eq!(refused.status(), 410);
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["type"], "/problems/gone", "{problem}");
+        assert_eq!(log_in(&app, "ana@example.fr", PASSWORD).await.status(), 200);
+        assert_eq!(
+            log_in(&app, "ana@example.fr", NEW_PASSWORD).await.status(),
+            401
+        );
+        app.stop().await;
+    }
+);
+
+app_test!(
+    async fn an_expired_verification_link_leaves_the_email_unverified(app: TestApp) {
+        sign_up(&app, "ana@example.fr").await;
+        let mail = app.mail_to("ana@example.fr", 1).await;
+        let token = link_token(&mail.text_body().unwrap(), "/verify-email/");
+        age_a_day(&app, "email_verifications").await;
+        let page = app
+            .http
+            .get(app.url(&format!("/verify-email/{token}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 410);
+
+        let session = session_cookie(&log_in(&app, "ana@example.fr", PASSWORD).await).unwrap();
+        let me: Value = call(&app, Method::GET, Some(&session), "/api/v1/me", None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["email_verified"], false, "{me}");
+        app.stop().await;
+    }
+);
+
+app_test!(
+    async fn an_expired_invitation_is_refused_shown_expired_and_can_be_resent(app: TestApp) {
+        sign_up(&app, "ana@example.fr").await;
+        support::verify_email(&app, "ana@example.fr").await;
+        let login = log_in(&app, "ana@example.fr", PASSWORD).await;
+        let session = session_cookie(&login).unwrap();
+        let login: Value = login.json().await.unwrap();
+        let org = login["organization"]["id"].as_str().unwrap().to_owned();
+        let role = user_role(&app, &org).await;
+        let invited = call(
+            &app,
+            Method::POST,
+            Some(&session),
+            &format!("/api/v1/organizations/{org}/invitations"),
+            Some(json!({
+                "email": "bruno@example.fr",
+                "first_name": "Bruno",
+                "last_name": "Costa",
+                "kind": "staff",
+                "role_id": role,
+            })),
+        )
+        .await;
+        assert_eq!(invited.status(), 201, "{:?}", invited.text().await);
+        let mail = app.mail_to("bruno@example.fr", 1).await;
+        let token = link_token(&mail.text_body().unwrap(), "/invitations/");
+        // Seven days by default: eight days back, it is dead.
+        for _ in 0..8 {
+            age_a_day(&app, "invitations").await;
+        }
+
+        let accept = call(
+            &app,
+            Method::POST,
+            None,
+            &format!("/api/v1/invitations/{token}"),
+            Some(json!({
+                "first_name": "Bruno",
+                "last_name": "Costa",
+                "password": NEW_PASSWORD,
+                "accept_privacy": true,
+            })),
+        )
+        .await;
+        assert_eq!(accept.status(), 410);
+        assert_eq!(
+            log_in(&app, "bruno@example.fr", NEW_PASSWORD)
+                .await
+                .status(),
+            401,
+            "no password was set"
+        );
+
+        let list: Value = call(
+            &app,
+            Method::GET,
+            Some(&session),
+            &format!("/api/v1/organizations/{org}/invitations"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        let item = &list["items"][0];
+        assert_eq!(item["state"], "expired", "{list}");
+
+        // Resending gives a fresh link that works.
+        let id = item["id"].as_str().unwrap();
+        let resent = call(
+            &app,
+            Method::POST,
+            Some(&session),
+            &format!("/api/v1/organizations/{org}/invitations/{id}/resend"),
+            None,
+        )
+        .await;
+        assert!(resent.status().is_success(), "{}", resent.status());
+        let mail = app.mail_to("bruno@example.fr", 2).await;
+        let fresh = link_token(&mail.text_body().unwrap(), "/invitations/");
+        let accepted = call(
+            &app,
+            Method::POST,
+            None,
+            &format!("/api/v1/invitations/{fresh}"),
+            Some(json!({
+                "first_name": "Bruno",
+                "last_name": "Costa",
+                "password": NEW_PASSWORD,
+                "accept_privacy": true,
+            })),
+        )
+        .await;
+        assert!(accepted.status().is_success(), "{}", accepted.status());
+        app.stop().await;
+    }
+);
