@@ -264,17 +264,7 @@ impl Services {
         }));
         tx.append_audit_event(&event).await?;
 
-        let token = new_token();
-        tx.insert_email_verification(&EmailVerification::new(account.id, now), &token.hash())
-            .await?;
-        let mail = new_mail(
-            account.email.clone(),
-            &MailTemplate::VerifyEmail {
-                link: self.verification_link(&token),
-            },
-            account.language,
-        );
-        tx.enqueue_mail(&mail, now).await?;
+        self.send_verification(&mut *tx, &account, now).await?;
         Ok(changes)
     }
 
@@ -324,17 +314,7 @@ impl Services {
         }
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
-        let token = new_token();
-        tx.insert_email_verification(&EmailVerification::new(account.id, now), &token.hash())
-            .await?;
-        let mail = new_mail(
-            account.email.clone(),
-            &MailTemplate::VerifyEmail {
-                link: self.verification_link(&token),
-            },
-            account.language,
-        );
-        tx.enqueue_mail(&mail, now).await?;
+        self.send_verification(&mut *tx, account, now).await?;
         tx.append_audit_event(&audit(
             context,
             now,
@@ -346,6 +326,28 @@ impl Services {
         .await?;
         tx.commit().await?;
         self.mail_committed();
+        Ok(())
+    }
+
+    /// A new single-use verification link for `account`, and its email in
+    /// the outbox, in the caller's transaction.
+    async fn send_verification(
+        &self,
+        tx: &mut dyn Transaction,
+        account: &Account,
+        now: OffsetDateTime,
+    ) -> Result<(), ServiceError> {
+        let token = new_token();
+        tx.insert_email_verification(&EmailVerification::new(account.id, now), &token.hash())
+            .await?;
+        let mail = new_mail(
+            account.email.clone(),
+            &MailTemplate::VerifyEmail {
+                link: self.verification_link(&token),
+            },
+            account.language,
+        );
+        tx.enqueue_mail(&mail, now).await?;
         Ok(())
     }
 

@@ -57,6 +57,13 @@ impl SqlStore<Postgres> {
             connection.close().await.map_err(unavailable)?;
             options = options.options([("search_path", schema)]);
         }
+        // Plan each statement for its values: after five runs PostgreSQL may
+        // keep a generic plan of a prepared statement, and for the team
+        // page's search (`LIKE $n`) or a rare audit filter the generic plan
+        // scans the whole organization in order (a search with no match:
+        // 200 ms instead of a few through the trigram index; bench/README.md).
+        // Planning these short queries costs tens of microseconds.
+        options = options.options([("plan_cache_mode", "force_custom_plan")]);
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -196,6 +196,21 @@ pub(crate) fn members_page(
         });
     }
     let limit = next();
+    // SQLite: the search finds a few thousand memberships; choose the page
+    // among them with the covering index (search_id, organization_id, id)
+    // alone, then read the 50 rows and their accounts (6 ms instead of 20
+    // at 100 000 members, bench/README.md).
+    let (from, page) = if matches!(search, Some((Backend::Sqlite, _))) {
+        (
+            format!(
+                "m.id IN (SELECT m.id FROM memberships m WHERE {conditions} \
+                 ORDER BY m.id LIMIT ${limit})"
+            ),
+            String::new(),
+        )
+    } else {
+        (conditions, format!(" LIMIT ${limit}"))
+    };
     format!(
         "SELECT m.id, m.organization_id, m.account_id, m.kind, m.role_id, m.status, \
             m.created_at, m.updated_at, m.last_login_at, a.email, \
@@ -206,7 +221,7 @@ pub(crate) fn members_page(
                 THEN m.invited_last_name ELSE COALESCE(m.member_last_name, a.last_name) \
                 END AS last_name \
         FROM memberships m JOIN accounts a ON a.id = m.account_id \
-        WHERE {conditions} ORDER BY m.id LIMIT ${limit}"
+        WHERE {from} ORDER BY m.id{page}"
     )
 }
 /// The names the administrator typed, shown while the membership is `invited`.

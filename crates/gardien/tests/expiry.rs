@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use support::{call, link_token, session_cookie, TestApp};
 
-const PASSWORD: &str = "violet tractor under the rain";
+const PASSWORD: &str = support::SIGN_UP_PASSWORD;
 const NEW_PASSWORD: &str = "seven green lanterns at dawn";
 
 /// Moves every row of `table` a day into the past.
@@ -30,15 +30,7 @@ async fn age_a_day(app: &TestApp, table: &str) {
 }
 
 async fn sign_up(app: &TestApp, email: &str) {
-    let body = json!({
-        "email": email,
-        "password": PASSWORD,
-        "first_name": "Ana",
-        "last_name": "Lima",
-        "organization_name": "Cabinet Lima",
-        "language": "en",
-    });
-    assert_eq!(app.post_json("/api/v1/signup", &body).await.status(), 202);
+    support::sign_up(app, email, "Cabinet Lima").await;
 }
 
 async fn log_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response {

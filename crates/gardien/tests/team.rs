@@ -1131,20 +1131,7 @@ async fn accepting_records_the_privacy_consent_postgres() {
 
 app_test!(
     async fn an_unverified_account_cannot_invite_until_it_confirms_its_address(app: TestApp) {
-        let response = app
-            .post_json(
-                "/api/v1/signup",
-                &json!({
-                    "email": "ana@example.fr",
-                    "password": PASSWORD,
-                    "first_name": "Ana",
-                    "last_name": "Lima",
-                    "organization_name": "Cabinet Lima",
-                    "language": "en",
-                }),
-            )
-            .await;
-        assert_eq!(response.status(), 202);
+        support::sign_up(&app, "ana@example.fr", "Cabinet Lima").await;
         let (ana, body) = log_in(&app, "ana@example.fr", PASSWORD).await;
         let org = body["organization"]["id"].as_str().unwrap().to_owned();
         let role = role_id(&app, &org, "user").await;

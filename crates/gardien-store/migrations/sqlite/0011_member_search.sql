@@ -10,6 +10,9 @@
 -- every write of a membership or of its account; the store never writes it.
 ALTER TABLE memberships ADD COLUMN search_id INTEGER;
 CREATE UNIQUE INDEX memberships_search_id ON memberships (search_id);
+-- Covering for the search: the matches' organization and id come from this
+-- index alone, so choosing a page reads no membership row.
+CREATE INDEX memberships_search_page ON memberships (search_id, organization_id, id);
 
 -- The shown name, as the team page shows it: the names typed at invitation
 -- while the membership is `invited`, else what an administrator recorded

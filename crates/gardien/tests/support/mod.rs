@@ -106,6 +106,28 @@ impl TestApp {
     }
 }
 
+/// The password of every account [`sign_up`] makes.
+pub const SIGN_UP_PASSWORD: &str = "violet tractor under the rain";
+
+/// Signs `email` up (in English) with an organization of its own, as the
+/// sign-up form does; the address stays unverified.
+pub async fn sign_up(app: &TestApp, email: &str, organization: &str) {
+    let response = app
+        .post_json(
+            "/api/v1/signup",
+            &serde_json::json!({
+                "email": email,
+                "password": SIGN_UP_PASSWORD,
+                "first_name": "Ana",
+                "last_name": "Lima",
+                "organization_name": organization,
+                "language": "en",
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 202, "sign-up of {email}");
+}
+
 /// Opens the email verification link sent to `email` at sign-up, as the
 /// person would (an unverified account may not invite anyone).
 pub async fn verify_email(app: &TestApp, email: &str) {
