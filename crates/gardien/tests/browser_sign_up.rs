@@ -152,3 +152,39 @@ app_test! {
         app.stop().await;
     }
 }
+
+app_test! {
+    async fn the_unverified_banner_sends_a_new_link_that_verifies(app: TestApp) {
+        let backend = format!("{:?}", app.store.backend()).to_lowercase();
+        support::sign_up(&app, "ana@example.fr", "Cabinet Lima").await;
+        app.mail_to("ana@example.fr", 1).await;
+
+        let browser = Browser::start().await;
+        browser.goto(&app.url("/login?lang=en")).await;
+        browser.fill("#email", "ana@example.fr").await;
+        browser.fill("#password", support::SIGN_UP_PASSWORD).await;
+        browser.click("#login-submit").await;
+        browser.wait_for("#unverified-banner").await;
+        assert!(browser.text("#unverified-banner").await.contains("cannot invite"));
+        browser.screenshot(&format!("unverified-banner-en-{backend}")).await;
+
+        browser.click("#resend-verification").await;
+        browser.wait_for("#profile-saved").await;
+        assert_eq!(browser.current_url().await, app.url("/me?saved=verification"));
+        assert!(browser.text("#profile-saved").await.contains("new confirmation link"));
+        let second = app.mail_to("ana@example.fr", 2).await;
+        let token = support::link_token(&second.text_body().unwrap(), "/verify-email/");
+
+        browser.goto(&app.url(&format!("/verify-email/{token}"))).await;
+        browser.wait_for("#verify-result").await;
+        browser.goto(&app.url("/")).await;
+        browser.wait_for("#signed-in").await;
+        assert!(browser
+            .client()
+            .find(fantoccini::Locator::Css("#unverified-banner"))
+            .await
+            .is_err());
+        browser.close().await;
+        app.stop().await;
+    }
+}
