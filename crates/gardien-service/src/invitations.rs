@@ -21,7 +21,8 @@ use time::OffsetDateTime;
 use crate::team::{TEAM_INVITE, TEAM_MANAGE};
 use crate::{audit, new_token, CurrentSession, ServiceError, Services};
 
-/// How long an invitation link works.
+/// How many days an invitation link works unless `--invitation-days` says
+/// otherwise.
 pub const INVITATION_LIFETIME_DAYS: u32 = 7;
 const NAME_MAX: usize = 100;
 const PHONE_MAX: usize = 40;
@@ -285,6 +286,7 @@ impl Services {
             valid.language,
             current,
             now,
+            self.invitation_lifetime_days,
         );
         tx.insert_invitation(&invitation, &token.hash()).await?;
         if let Some(message) = &valid.personal_message {
@@ -322,7 +324,7 @@ impl Services {
                 inviter_name: display_name(&current.account),
                 link: self.invitation_link(&token),
                 personal_message: valid.personal_message.clone(),
-                expires_in_days: INVITATION_LIFETIME_DAYS,
+                expires_in_days: self.invitation_lifetime_days,
             },
             valid.language,
         );
@@ -400,6 +402,7 @@ impl Services {
             old.language,
             current,
             now,
+            self.invitation_lifetime_days,
         );
         tx.insert_invitation(&invitation, &token.hash()).await?;
         // The personal message goes with every link of the invitation.
@@ -426,7 +429,7 @@ impl Services {
                 inviter_name: display_name(&current.account),
                 link: self.invitation_link(&token),
                 personal_message,
-                expires_in_days: INVITATION_LIFETIME_DAYS,
+                expires_in_days: self.invitation_lifetime_days,
             },
             old.language,
         );
@@ -631,6 +634,7 @@ fn new_invitation(
     language: Language,
     current: &CurrentSession,
     now: OffsetDateTime,
+    lifetime_days: u32,
 ) -> (Invitation, Token) {
     let token = new_token();
     let invitation = Invitation {
@@ -641,7 +645,7 @@ fn new_invitation(
         language,
         invited_by: Some(current.account.id),
         created_at: now,
-        expires_at: now + time::Duration::days(i64::from(INVITATION_LIFETIME_DAYS)),
+        expires_at: now + time::Duration::days(i64::from(lifetime_days)),
         accepted_at: None,
         revoked_at: None,
     };

@@ -84,6 +84,8 @@ pub struct Services {
     catalog: Arc<gardien_core::permission::PermissionCatalog>,
     /// Resource types whose assignment emails no one (see `access.rs`).
     silent_assignment_types: std::collections::BTreeSet<String>,
+    /// How many days an emailed invitation link works.
+    invitation_lifetime_days: u32,
 }
 
 impl Services {
@@ -98,7 +100,15 @@ impl Services {
             session_policy: gardien_core::SessionPolicy::default(),
             catalog: Arc::new(gardien_core::permission::PermissionCatalog::built_in().clone()),
             silent_assignment_types: Default::default(),
+            invitation_lifetime_days: INVITATION_LIFETIME_DAYS,
         }
+    }
+
+    /// How many days an emailed invitation link works (default
+    /// [`INVITATION_LIFETIME_DAYS`]); resending gives a new link for as long.
+    pub fn with_invitation_lifetime_days(mut self, days: u32) -> Self {
+        self.invitation_lifetime_days = days;
+        self
     }
 
     /// How long new sessions live (default: 12 h at most, 2 h idle).

@@ -127,6 +127,10 @@ pub struct Settings {
     #[arg(long, env = "GARDIEN_AUTHZ_POLL_MS", value_name = "MILLISECONDS")]
     pub authz_poll_ms: Option<u64>,
 
+    /// How many days an emailed invitation link works (1 to 90) [default: 7].
+    #[arg(long, env = "GARDIEN_INVITATION_DAYS", value_name = "DAYS")]
+    pub invitation_days: Option<u32>,
+
     /// Resource types (comma-separated, such as `invoice,mailbox`) whose
     /// assignment never emails the member [default: none: every assignment is notified].
     #[arg(long, env = "GARDIEN_SILENT_ASSIGNMENT_TYPES", value_name = "TYPES")]
@@ -181,6 +185,8 @@ pub struct Config {
     pub authz_poll: std::time::Duration,
     /// Resource types whose assignment emails no one.
     pub silent_assignment_types: Vec<String>,
+    /// How many days an emailed invitation link works.
+    pub invitation_days: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -253,6 +259,7 @@ impl Settings {
             session_idle_minutes,
             session_lifetime_hours,
             authz_poll_ms,
+            invitation_days,
             silent_assignment_types
         );
         Ok(self)
@@ -338,7 +345,17 @@ impl Settings {
         };
         let silent_assignment_types =
             silent_assignment_types(self.silent_assignment_types.as_deref())?;
+        let invitation_days = match self.invitation_days {
+            None => gardien_service::INVITATION_LIFETIME_DAYS,
+            Some(days @ 1..=90) => days,
+            Some(days) => {
+                return Err(ConfigError(format!(
+                    "an invitation link valid for {days} days is out of range: give 1 to 90 days (set --invitation-days or GARDIEN_INVITATION_DAYS)"
+                )))
+            }
+        };
         Ok(Config {
+            invitation_days,
             session_policy,
             permission_catalog,
             silent_assignment_types,
@@ -570,6 +587,20 @@ mod tests {
         .resolve()
         .unwrap_err();
         assert!(err.0.contains("'proxy.internal'"), "{err}");
+    }
+
+    #[test]
+    fn invitation_links_last_a_week_unless_set_between_one_and_ninety_days() {
+        assert_eq!(Settings::default().resolve().unwrap().invitation_days, 7);
+        let set = |days| Settings {
+            invitation_days: Some(days),
+            ..Settings::default()
+        };
+        assert_eq!(set(30).resolve().unwrap().invitation_days, 30);
+        for bad in [0, 91] {
+            let error = set(bad).resolve().unwrap_err().to_string();
+            assert!(error.contains("--invitation-days"), "{error}");
+        }
     }
 
     #[test]

@@ -216,3 +216,70 @@ app_test!(
         app.stop().await;
     }
 );
+
+/// `--invitation-days 2`: the email says two days, and the link works on
+/// the second day but not on the third.
+async fn configured_invitation_lifetime(backend: TestBackend) {
+    let app = support::spawn_app_with(backend, |s| s.invitation_days = Some(2)).await;
+    sign_up(&app, "ana@example.fr").await;
+    support::verify_email(&app, "ana@example.fr").await;
+    let login = log_in(&app, "ana@example.fr", PASSWORD).await;
+    let session = session_cookie(&login).unwrap();
+    let login: Value = login.json().await.unwrap();
+    let org = login["organization"]["id"].as_str().unwrap().to_owned();
+    let role = user_role(&app, &org).await;
+    let invited = call(
+        &app,
+        Method::POST,
+        Some(&session),
+        &format!("/api/v1/organizations/{org}/invitations"),
+        Some(json!({
+            "email": "bruno@example.fr",
+            "first_name": "Bruno",
+            "last_name": "Costa",
+            "kind": "staff",
+            "role_id": role,
+            "language": "en",
+        })),
+    )
+    .await;
+    assert_eq!(invited.status(), 201);
+    let text = app
+        .mail_to("bruno@example.fr", 1)
+        .await
+        .text_body()
+        .unwrap();
+    assert!(text.contains("expires in 2 days"), "{text}");
+    let token = link_token(&text, "/invitations/");
+    let open = |token: String| {
+        let app = &app;
+        async move {
+            call(
+                app,
+                Method::GET,
+                None,
+                &format!("/api/v1/invitations/{token}"),
+                None,
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    age_a_day(&app, "invitations").await;
+    assert_eq!(open(token.clone()).await, 200, "alive on the second day");
+    age_a_day(&app, "invitations").await;
+    age_a_day(&app, "invitations").await;
+    assert_eq!(open(token).await, 410, "dead on the third");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_invitation_lifetime_is_a_setting_sqlite() {
+    configured_invitation_lifetime(TestBackend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_invitation_lifetime_is_a_setting_postgres() {
+    configured_invitation_lifetime(TestBackend::Postgres).await;
+}
