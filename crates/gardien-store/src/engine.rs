@@ -240,14 +240,14 @@ where
     }
 }
 
-/// A case-insensitive `LIKE` pattern that finds `text` anywhere, with the
-/// pattern's own wildcards escaped.
 /// `text` as one FTS5 phrase: with the trigram tokenizer, a match is any
 /// row containing it (case-insensitive), whatever characters it holds.
 fn fts_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
+/// A case-insensitive `LIKE` pattern that finds `text` anywhere, with the
+/// pattern's own wildcards escaped.
 fn like_pattern(text: &str) -> String {
     let mut pattern = String::from("%");
     for c in text.to_lowercase().chars() {
