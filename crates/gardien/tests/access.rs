@@ -10,77 +10,13 @@ use std::time::{Duration, Instant};
 use gardien_core::OrganizationId;
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{call, session_cookie, TestApp};
+use support::{
+    call, create_key, invitation_token, role_id, session_cookie, sign_up_and_log_in, with_key,
+    TestApp,
+};
 
-const PASSWORD: &str = "violet tractor under the rain";
 const INVITEE_PASSWORD: &str = "seven green lanterns at dawn";
 const MAIL_WAIT: Duration = Duration::from_secs(10);
-
-/// Signs `email` up with its own organization and logs in:
-/// `(session cookie, organization id, account id)`.
-async fn sign_up_and_log_in(
-    app: &TestApp,
-    email: &str,
-    organization: &str,
-) -> (String, String, String) {
-    let response = app
-        .post_json(
-            "/api/v1/signup",
-            &json!({
-                "email": email,
-                "password": PASSWORD,
-                "first_name": "Ana",
-                "last_name": "Lima",
-                "organization_name": organization,
-                "language": "en",
-            }),
-        )
-        .await;
-    assert_eq!(response.status(), 202);
-    support::verify_email(app, email).await;
-    let response = app
-        .post_json(
-            "/api/v1/login",
-            &json!({ "email": email, "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(response.status(), 200, "login of {email}");
-    let cookie = session_cookie(&response).expect("a session cookie");
-    let body: Value = response.json().await.unwrap();
-    (
-        cookie,
-        body["organization"]["id"].as_str().unwrap().to_owned(),
-        body["account"]["id"].as_str().unwrap().to_owned(),
-    )
-}
-
-async fn with_key(app: &TestApp, key: &str, path: &str, body: Value) -> reqwest::Response {
-    app.http
-        .post(app.url(path))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Creates an API key of `org`: `(id, secret)`.
-async fn create_key(app: &TestApp, session: &str, org: &str) -> (String, String) {
-    let response = call(
-        app,
-        Method::POST,
-        Some(session),
-        &format!("/api/v1/organizations/{org}/api-keys"),
-        Some(json!({ "name": "Portal back end" })),
-    )
-    .await;
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
-    (
-        body["id"].as_str().unwrap().to_owned(),
-        body["secret"].as_str().unwrap().to_owned(),
-    )
-}
 
 /// The decision of one check: `(allowed, reason code)`.
 async fn decide(
@@ -106,45 +42,6 @@ async fn decide(
         body["allowed"].as_bool().unwrap(),
         body["reason"]["code"].as_str().unwrap().to_owned(),
     )
-}
-
-async fn role_id(app: &TestApp, org: &str, template: &str) -> String {
-    let org = OrganizationId::from_uuid(org.parse().unwrap());
-    let mut tx = app.store.begin().await.unwrap();
-    let roles = tx.roles(org).await.unwrap();
-    roles
-        .into_iter()
-        .find(|r| r.template.as_deref() == Some(template))
-        .expect("the built-in role")
-        .id
-        .to_string()
-}
-
-fn mails_to(app: &TestApp, to: &str) -> Vec<gardien_mail::smtp_sink::ReceivedMail> {
-    app.mail
-        .messages()
-        .into_iter()
-        .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
-        .collect()
-}
-
-async fn invitation_token(app: &TestApp, to: &str) -> String {
-    let deadline = Instant::now() + MAIL_WAIT;
-    loop {
-        let text = mails_to(app, to)
-            .into_iter()
-            .filter_map(|m| m.text_body())
-            .find(|text| text.contains("/invitations/"));
-        if let Some(text) = text {
-            let start = text.find("/invitations/").unwrap() + "/invitations/".len();
-            return text[start..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                .collect();
-        }
-        assert!(Instant::now() < deadline, "no invitation to {to}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// Invites `email` (in `language`) with the role of `template` and accepts:
@@ -250,12 +147,12 @@ async fn wait_for_mails(
     n: usize,
 ) -> Vec<gardien_mail::smtp_sink::ReceivedMail> {
     let deadline = Instant::now() + MAIL_WAIT;
-    while mails_to(app, to).len() < n {
+    while app.mails_to(to).len() < n {
         assert!(Instant::now() < deadline, "fewer than {n} mails to {to}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(400)).await;
-    mails_to(app, to)
+    app.mails_to(to)
 }
 
 app_test!(
@@ -264,7 +161,7 @@ app_test!(
         let (_, key) = create_key(&app, &ana, &org).await;
         let (bruno, bruno_account, _) =
             add_member(&app, &ana, &org, "bruno@cabinet.fr", "billing", "en").await;
-        let mails_before = mails_to(&app, "bruno@cabinet.fr").len();
+        let mails_before = app.mails_to("bruno@cabinet.fr").len();
 
         assert_eq!(
             decide(&app, &key, &bruno_account, &org, "invoices.read", None).await,
@@ -322,7 +219,7 @@ app_test!(
 
         // Seed 003: the member gets no message about changed rights.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        assert_eq!(mails_to(&app, "bruno@cabinet.fr").len(), mails_before);
+        assert_eq!(app.mails_to("bruno@cabinet.fr").len(), mails_before);
         app.stop().await;
     }
 );
@@ -445,7 +342,7 @@ app_test!(
         let (_, key) = create_key(&app, &ana, &org).await;
         let (bruno, bruno_account, _) =
             add_member(&app, &ana, &org, "bruno@hebergeur.fr", "user", "fr").await;
-        let mails_before = mails_to(&app, "bruno@hebergeur.fr").len();
+        let mails_before = app.mails_to("bruno@hebergeur.fr").len();
         let visible = |app: &TestApp| {
             let body = json!({
                 "account_id": bruno_account,
@@ -672,8 +569,8 @@ app_test!(
         let (_, other_org, _) = sign_up_and_log_in(&app, "zoe@autre.fr", "Autre").await;
         let bulk_path = format!("/api/v1/organizations/{org}/assignments");
         let bulk = |body: Value| call(&app, Method::POST, Some(&ana), &bulk_path, Some(body));
-        let bruno_before = mails_to(&app, "bruno@poseurs.fr").len();
-        let carla_before = mails_to(&app, "carla@poseurs.fr").len();
+        let bruno_before = app.mails_to("bruno@poseurs.fr").len();
+        let carla_before = app.mails_to("carla@poseurs.fr").len();
 
         // One bad item (index 2): nothing is assigned, the item is named.
         let refused = bulk(json!({ "add": [
@@ -952,7 +849,7 @@ async fn silent_types_send_no_mail(backend: gardien_store::test_support::TestBac
     .await;
     let (ana, org, _) = sign_up_and_log_in(&app, "ana@domicile.fr", "Domiciliation").await;
     let (bruno, _, _) = add_member(&app, &ana, &org, "bruno@domicile.fr", "user", "en").await;
-    let before = mails_to(&app, "bruno@domicile.fr").len();
+    let before = app.mails_to("bruno@domicile.fr").len();
     let done = call(
         &app,
         Method::POST,

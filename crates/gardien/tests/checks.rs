@@ -13,77 +13,12 @@ use gardien_core::permission::DEFAULT_CATALOG;
 use gardien_core::{OrganizationId, PermissionKey};
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{call, session_cookie, TestApp};
+use support::{
+    call, create_key, invitation_token, role_id, session_cookie, sign_up_and_log_in, with_key,
+    TestApp,
+};
 
-const PASSWORD: &str = "violet tractor under the rain";
 const INVITEE_PASSWORD: &str = "seven green lanterns at dawn";
-const MAIL_WAIT: Duration = Duration::from_secs(10);
-
-/// Signs `email` up with its own organization and logs in:
-/// `(session cookie, organization id, account id)`.
-async fn sign_up_and_log_in(
-    app: &TestApp,
-    email: &str,
-    organization: &str,
-) -> (String, String, String) {
-    let response = app
-        .post_json(
-            "/api/v1/signup",
-            &json!({
-                "email": email,
-                "password": PASSWORD,
-                "first_name": "Ana",
-                "last_name": "Lima",
-                "organization_name": organization,
-                "language": "en",
-            }),
-        )
-        .await;
-    assert_eq!(response.status(), 202);
-    support::verify_email(app, email).await;
-    let response = app
-        .post_json(
-            "/api/v1/login",
-            &json!({ "email": email, "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(response.status(), 200, "login of {email}");
-    let cookie = session_cookie(&response).expect("a session cookie");
-    let body: Value = response.json().await.unwrap();
-    (
-        cookie,
-        body["organization"]["id"].as_str().unwrap().to_owned(),
-        body["account"]["id"].as_str().unwrap().to_owned(),
-    )
-}
-
-/// A POST authenticated by an API key only (no cookie, no CSRF token).
-async fn with_key(app: &TestApp, key: &str, path: &str, body: Value) -> reqwest::Response {
-    app.http
-        .post(app.url(path))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Creates an API key of `org`: `(id, secret)`.
-async fn create_key(app: &TestApp, session: &str, org: &str) -> (String, String) {
-    let response = call(
-        app,
-        Method::POST,
-        Some(session),
-        &format!("/api/v1/organizations/{org}/api-keys"),
-        Some(json!({ "name": "Portal back end" })),
-    )
-    .await;
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
-    let secret = body["secret"].as_str().unwrap().to_owned();
-    assert!(secret.starts_with("gk_"));
-    (body["id"].as_str().unwrap().to_owned(), secret)
-}
 
 async fn check(
     app: &TestApp,
@@ -108,42 +43,6 @@ async fn decision(app: &TestApp, key: &str, account: &str, org: &str, permission
     let response = check(app, key, account, org, permission, None).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
-}
-
-/// The id of the organization's role made from `template`.
-async fn role_id(app: &TestApp, org: &str, template: &str) -> String {
-    let org = OrganizationId::from_uuid(org.parse().unwrap());
-    let mut tx = app.store.begin().await.unwrap();
-    let roles = tx.roles(org).await.unwrap();
-    roles
-        .into_iter()
-        .find(|r| r.template.as_deref() == Some(template))
-        .expect("the built-in role")
-        .id
-        .to_string()
-}
-
-/// The token of the first invitation emailed to `to`.
-async fn invitation_token(app: &TestApp, to: &str) -> String {
-    let deadline = Instant::now() + MAIL_WAIT;
-    loop {
-        let text = app
-            .mail
-            .messages()
-            .into_iter()
-            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
-            .filter_map(|m| m.text_body())
-            .find(|text| text.contains("/invitations/"));
-        if let Some(text) = text {
-            let start = text.find("/invitations/").unwrap() + "/invitations/".len();
-            return text[start..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                .collect();
-        }
-        assert!(Instant::now() < deadline, "no invitation to {to}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// Invites `email` with the role of `template` and accepts as a new

@@ -8,7 +8,7 @@ mod support;
 use gardien_store::test_support::TestBackend;
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{call, link_token, session_cookie, TestApp};
+use support::{call, link_token, role_id, session_cookie, TestApp};
 
 const PASSWORD: &str = support::SIGN_UP_PASSWORD;
 const NEW_PASSWORD: &str = "seven green lanterns at dawn";
@@ -39,20 +39,6 @@ async fn log_in(app: &TestApp, email: &str, password: &str) -> reqwest::Response
         &json!({ "email": email, "password": password }),
     )
     .await
-}
-
-/// The id of the organization's built-in User role.
-async fn user_role(app: &TestApp, org: &str) -> String {
-    let org = gardien_core::OrganizationId::from_uuid(org.parse().unwrap());
-    let mut tx = app.store.begin().await.unwrap();
-    tx.roles(org)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.template.as_deref() == Some("user"))
-        .expect("the built-in role")
-        .id
-        .to_string()
 }
 
 app_test!(
@@ -127,7 +113,7 @@ app_test!(
         let session = session_cookie(&login).unwrap();
         let login: Value = login.json().await.unwrap();
         let org = login["organization"]["id"].as_str().unwrap().to_owned();
-        let role = user_role(&app, &org).await;
+        let role = role_id(&app, &org, "user").await;
         let invited = call(
             &app,
             Method::POST,
@@ -227,7 +213,7 @@ async fn configured_invitation_lifetime(backend: TestBackend) {
     let session = session_cookie(&login).unwrap();
     let login: Value = login.json().await.unwrap();
     let org = login["organization"]["id"].as_str().unwrap().to_owned();
-    let role = user_role(&app, &org).await;
+    let role = role_id(&app, &org, "user").await;
     let invited = call(
         &app,
         Method::POST,

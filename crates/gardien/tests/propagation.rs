@@ -11,70 +11,14 @@ use std::time::{Duration, Instant};
 use gardien_core::OrganizationId;
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{call, session_cookie, TestApp};
+use support::{call, invitation_token, session_cookie, sign_up_and_log_in, TestApp};
 
-const PASSWORD: &str = "violet tractor under the rain";
 const INVITEE_PASSWORD: &str = "seven green lanterns at dawn";
-const MAIL_WAIT: Duration = Duration::from_secs(10);
 /// The second instance's poll interval.
 const POLL_MS: u64 = 200;
 /// What the test allows beyond one interval: the poll's query and catch-up,
 /// and the HTTP round trips of the test itself, on a busy machine.
 const SLACK: Duration = Duration::from_millis(800);
-
-async fn sign_up_and_log_in(app: &TestApp, email: &str, organization: &str) -> (String, String) {
-    let response = app
-        .post_json(
-            "/api/v1/signup",
-            &json!({
-                "email": email,
-                "password": PASSWORD,
-                "first_name": "Ana",
-                "last_name": "Lima",
-                "organization_name": organization,
-                "language": "en",
-            }),
-        )
-        .await;
-    assert_eq!(response.status(), 202);
-    support::verify_email(app, email).await;
-    let response = app
-        .post_json(
-            "/api/v1/login",
-            &json!({ "email": email, "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(response.status(), 200, "login of {email}");
-    let cookie = session_cookie(&response).expect("a session cookie");
-    let body: Value = response.json().await.unwrap();
-    (
-        cookie,
-        body["organization"]["id"].as_str().unwrap().to_owned(),
-    )
-}
-
-/// The first invitation link's token emailed to `to`.
-async fn invitation_token(app: &TestApp, to: &str) -> String {
-    let deadline = Instant::now() + MAIL_WAIT;
-    loop {
-        let text = app
-            .mail
-            .messages()
-            .into_iter()
-            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
-            .filter_map(|m| m.text_body())
-            .find(|text| text.contains("/invitations/"));
-        if let Some(text) = text {
-            let start = text.find("/invitations/").unwrap() + "/invitations/".len();
-            return text[start..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                .collect();
-        }
-        assert!(Instant::now() < deadline, "no invitation to {to}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// Invites `email` as an administrator and accepts as a new account:
 /// `(membership id, account id)`.
@@ -204,7 +148,7 @@ async fn a_deaf_instance_still_applies_changes_within_the_poll_interval() {
             .unwrap();
     });
 
-    let (ana, org) = sign_up_and_log_in(&a, "ana@example.fr", "Cabinet Lima").await;
+    let (ana, org, _) = sign_up_and_log_in(&a, "ana@example.fr", "Cabinet Lima").await;
     let created = call(
         &a,
         Method::POST,

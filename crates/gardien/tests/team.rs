@@ -12,7 +12,7 @@ use gardien_core::{
 };
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{call, session_cookie, TestApp};
+use support::{call, role_id, session_cookie, TestApp};
 use time::OffsetDateTime;
 
 const PASSWORD: &str = "violet tractor under the rain";
@@ -55,19 +55,6 @@ async fn log_in(app: &TestApp, email: &str, password: &str) -> (String, Value) {
     assert_eq!(response.status(), 200, "login of {email}");
     let cookie = session_cookie(&response).expect("a session cookie");
     (cookie, response.json().await.unwrap())
-}
-
-/// The id of the organization's role made from `template`.
-async fn role_id(app: &TestApp, org: &str, template: &str) -> String {
-    let org = OrganizationId::from_uuid(org.parse().unwrap());
-    let mut tx = app.store.begin().await.unwrap();
-    let roles = tx.roles(org).await.unwrap();
-    roles
-        .into_iter()
-        .find(|r| r.template.as_deref() == Some(template))
-        .expect("the built-in role")
-        .id
-        .to_string()
 }
 
 async fn invite(

@@ -137,28 +137,110 @@ pub async fn verify_email(app: &TestApp, email: &str) {
 /// [`verify_email`] from `client` (tests that give each actor its own
 /// client address, so that rate limits see distinct people).
 pub async fn verify_email_from(app: &TestApp, client: &reqwest::Client, email: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let token = loop {
-        let link = app
-            .mails_to(email)
-            .iter()
-            .filter_map(|mail| mail.text_body())
-            .find(|text| text.contains("/verify-email/"));
-        if let Some(text) = link {
-            break link_token(&text, "/verify-email/");
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no verification mail to {email}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let token = emailed_token(app, email, "/verify-email/").await;
     let response = client
         .get(app.url(&format!("/verify-email/{token}")))
         .send()
         .await
         .expect("the verification link answers");
     assert_eq!(response.status(), 200, "verifying {email}");
+}
+
+/// Signs `email` up with its own organization, confirms the address and
+/// logs in: `(session cookie, organization id, account id)`.
+pub async fn sign_up_and_log_in(
+    app: &TestApp,
+    email: &str,
+    organization: &str,
+) -> (String, String, String) {
+    sign_up(app, email, organization).await;
+    verify_email(app, email).await;
+    let response = app
+        .post_json(
+            "/api/v1/login",
+            &serde_json::json!({ "email": email, "password": SIGN_UP_PASSWORD }),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "login of {email}");
+    let cookie = session_cookie(&response).expect("a session cookie");
+    let body: serde_json::Value = response.json().await.unwrap();
+    (
+        cookie,
+        body["organization"]["id"].as_str().unwrap().to_owned(),
+        body["account"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A POST authenticated by an API key only (no cookie, no CSRF token).
+pub async fn with_key(
+    app: &TestApp,
+    key: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    app.http
+        .post(app.url(path))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Creates an API key of `org`: `(id, secret)`.
+pub async fn create_key(app: &TestApp, session: &str, org: &str) -> (String, String) {
+    let response = call(
+        app,
+        reqwest::Method::POST,
+        Some(session),
+        &format!("/api/v1/organizations/{org}/api-keys"),
+        Some(serde_json::json!({ "name": "Portal back end" })),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let secret = body["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("gk_"));
+    (body["id"].as_str().unwrap().to_owned(), secret)
+}
+
+/// The id of the organization's built-in role `template` (`user`, `manager`…).
+pub async fn role_id(app: &TestApp, org: &str, template: &str) -> String {
+    let org = gardien_core::OrganizationId::from_uuid(org.parse().unwrap());
+    let mut tx = app.store.begin().await.unwrap();
+    tx.roles(org)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.template.as_deref() == Some(template))
+        .expect("the built-in role")
+        .id
+        .to_string()
+}
+
+/// The token of the first invitation link emailed to `to`.
+pub async fn invitation_token(app: &TestApp, to: &str) -> String {
+    emailed_token(app, to, "/invitations/").await
+}
+
+/// The token of the first link to `path` in a mail to `to`, waiting for it.
+pub async fn emailed_token(app: &TestApp, to: &str, path: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = app
+            .mails_to(to)
+            .iter()
+            .filter_map(|mail| mail.text_body())
+            .find(|text| text.contains(path));
+        if let Some(text) = text {
+            return link_token(&text, path);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no mail to {to} with a link to {path}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// The token of the first link to `path` (such as `/email-changes/`) in a
