@@ -158,6 +158,8 @@ pub enum LifecycleError {
     },
     #[error("this is the organization's last active administrator: make someone else an administrator first")]
     LastAdministrator,
+    #[error("this member owns the organization: they stay an active administrator until they hand the ownership over")]
+    OwnerMustHandOver,
 }
 
 /// An account's place in one organization.
@@ -184,14 +186,22 @@ pub struct AdministratorCount {
     pub target_stays_active_administrator: bool,
     /// Active administrators of the organization other than the member.
     pub other_active_administrators: usize,
+    /// The member owns the organization.
+    pub target_is_owner: bool,
 }
 
 /// "The last active administrator cannot be removed, suspended or demoted":
 /// a change is refused when it would leave the organization without one.
+///
+/// The owner, too, stays an active administrator: to step down they hand
+/// the ownership over first (which another administrator cannot undo for
+/// them).
 pub fn ensure_an_administrator_remains(facts: AdministratorCount) -> Result<(), LifecycleError> {
     let loses_one =
         facts.target_is_active_administrator && !facts.target_stays_active_administrator;
-    if loses_one && facts.other_active_administrators == 0 {
+    if loses_one && facts.target_is_owner {
+        Err(LifecycleError::OwnerMustHandOver)
+    } else if loses_one && facts.other_active_administrators == 0 {
         Err(LifecycleError::LastAdministrator)
     } else {
         Ok(())
@@ -255,6 +265,7 @@ mod tests {
             target_is_active_administrator: true,
             target_stays_active_administrator: false,
             other_active_administrators: 0,
+            target_is_owner: false,
         };
         assert_eq!(
             ensure_an_administrator_remains(last),
@@ -273,6 +284,30 @@ mod tests {
         assert!(ensure_an_administrator_remains(AdministratorCount {
             target_is_active_administrator: false,
             ..last
+        })
+        .is_ok());
+    }
+
+    #[test]
+    fn the_owner_hands_over_before_stepping_down() {
+        let owner = AdministratorCount {
+            target_is_active_administrator: true,
+            target_stays_active_administrator: false,
+            other_active_administrators: 3,
+            target_is_owner: true,
+        };
+        assert_eq!(
+            ensure_an_administrator_remains(owner),
+            Err(LifecycleError::OwnerMustHandOver)
+        );
+        assert!(ensure_an_administrator_remains(AdministratorCount {
+            target_stays_active_administrator: true,
+            ..owner
+        })
+        .is_ok());
+        assert!(ensure_an_administrator_remains(AdministratorCount {
+            target_is_owner: false,
+            ..owner
         })
         .is_ok());
     }

@@ -28,6 +28,8 @@ pub enum MailTemplate {
         link: String,
         personal_message: Option<String>,
         expires_in_days: u32,
+        /// Labels of the resources assigned with the invitation.
+        resources: Vec<String>,
     },
     /// A single-use link to choose a new password.
     PasswordReset {
@@ -59,6 +61,12 @@ pub enum MailTemplate {
     ResourceAssigned {
         organization: String,
         resources: Vec<String>,
+        link: String,
+    },
+    /// The owner of an organization handed its ownership to the recipient.
+    OwnershipReceived {
+        organization: String,
+        previous_owner: String,
         link: String,
     },
 }
@@ -172,6 +180,10 @@ fn subject(template: &MailTemplate, language: Language) -> String {
         EmailChanged { .. } => "Your login address has changed".to_owned(),
         EmailChangeAddressTaken { .. } if fr => "Cette adresse a déjà un compte".to_owned(),
         EmailChangeAddressTaken { .. } => "This address already has an account".to_owned(),
+        OwnershipReceived { organization, .. } if fr => {
+            format!("Vous êtes désormais propriétaire de {organization}")
+        }
+        OwnershipReceived { organization, .. } => format!("You now own {organization}"),
         ResourceAssigned {
             organization,
             resources,
@@ -250,6 +262,7 @@ mod tests {
                 link: "https://gardien.example/invitations/tok1".into(),
                 personal_message: Some(format!("Bienvenue !\n{value}")),
                 expires_in_days: 7,
+                resources: vec![value.into()],
             },
             MailTemplate::PasswordReset {
                 link: "https://gardien.example/reset/tok2".into(),
@@ -279,6 +292,11 @@ mod tests {
             MailTemplate::EmailChangeAddressTaken {
                 login_link: "https://gardien.example/login".into(),
             },
+            MailTemplate::OwnershipReceived {
+                organization: value.into(),
+                previous_owner: value.into(),
+                link: "https://gardien.example/o/1/team".into(),
+            },
         ]
     }
 
@@ -290,6 +308,7 @@ mod tests {
             | MailTemplate::PasswordReset { link, .. }
             | MailTemplate::MembershipActivated { link, .. }
             | MailTemplate::ResourceAssigned { link, .. }
+            | MailTemplate::OwnershipReceived { link, .. }
             | MailTemplate::EmailChangeConfirm { link, .. }
             | MailTemplate::EmailChangeAddressTaken { login_link: link } => vec![link],
             MailTemplate::AlreadyHaveAccount {
@@ -392,6 +411,7 @@ mod tests {
             link,
             personal_message: None,
             expires_in_days,
+            resources: vec![],
         };
         let r = render(&with, Language::Fr);
         assert!(r.text.contains("Bienvenue !"));
@@ -409,6 +429,7 @@ mod tests {
             link: "https://x.example/i".into(),
             personal_message: None,
             expires_in_days: days,
+            resources: vec![],
         };
         assert!(render(&invitation(1), Language::En)
             .text

@@ -38,6 +38,7 @@ fn invitation() -> NewMail {
     new_mail(
         Email::parse("Ana.Martin@cabinet-dupont.example").unwrap(),
         &MailTemplate::Invitation {
+            resources: vec!["Commande 42".into()],
             organization: "Cabinet Dupont".into(),
             inviter_name: "Paul Durand".into(),
             link: "https://gardien.example/invitations/tok-123?lang=en&x=1".into(),

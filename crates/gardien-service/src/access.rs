@@ -21,7 +21,7 @@ use gardien_authz::Change;
 use gardien_core::access::{self, AccessLine, Assignment};
 use gardien_core::audit::{Actor, RequestContext};
 use gardien_core::evaluator::{OverrideEffect, ResourceRef};
-use gardien_core::membership::{ensure_an_administrator_remains, AdministratorCount};
+use gardien_core::membership::ensure_an_administrator_remains;
 use gardien_core::role::ADMINISTRATION_PERMISSION;
 use gardien_core::{
     Membership, MembershipId, MembershipStatus, OrganizationId, PermissionKey, Role,
@@ -147,13 +147,10 @@ impl Services {
             let active = membership.status == MembershipStatus::Active;
             let was = active && access::administers(&role, before);
             let stays = active && access::administers(&role, effect);
-            let total = tx.count_active_administrators(organization).await?;
-            let others = total.saturating_sub(u64::from(was));
-            ensure_an_administrator_remains(AdministratorCount {
-                target_is_active_administrator: was,
-                target_stays_active_administrator: stays,
-                other_active_administrators: usize::try_from(others).unwrap_or(usize::MAX),
-            })?;
+            let facts =
+                crate::team::administrator_facts(&mut *tx, organization, member, was, stays)
+                    .await?;
+            ensure_an_administrator_remains(facts)?;
         }
         let change = match effect {
             Some(effect) => {
@@ -395,25 +392,15 @@ impl Services {
                 label: item.label,
                 created_at: now,
             };
-            if tx.insert_assignment(&assignment).await? {
-                let mut event = audit(
-                    context,
-                    now,
-                    Some(organization),
-                    Actor::Account(current.account.id),
-                    "member.assigned",
-                    Some(format!("membership:{}", assignment.membership_id)),
-                );
-                event.after = Some(assignment_json(&assignment));
-                tx.append_audit_event(&event).await?;
-                authz_changes.push(Change::AssignmentAdded {
-                    organization_id: organization,
-                    membership_id: assignment.membership_id,
-                    resource: assignment.resource.clone(),
-                });
-                outcome.added.push(assignment);
-            } else {
-                outcome.unchanged += 1;
+            match self
+                .insert_assignment_in(&mut *tx, current, &assignment, context, now)
+                .await?
+            {
+                Some(change) => {
+                    authz_changes.push(change);
+                    outcome.added.push(assignment);
+                }
+                None => outcome.unchanged += 1,
             }
         }
 
@@ -425,6 +412,37 @@ impl Services {
             self.mail_committed();
         }
         Ok(outcome)
+    }
+
+    /// Assigns one resource, with its audit event, in the caller's
+    /// transaction: the change to commit, or `None` when it was already
+    /// assigned.
+    pub(crate) async fn insert_assignment_in(
+        &self,
+        tx: &mut dyn Transaction,
+        current: &CurrentSession,
+        assignment: &Assignment,
+        context: &RequestContext,
+        now: OffsetDateTime,
+    ) -> Result<Option<Change>, ServiceError> {
+        if !tx.insert_assignment(assignment).await? {
+            return Ok(None);
+        }
+        let mut event = audit(
+            context,
+            now,
+            Some(assignment.organization_id),
+            Actor::Account(current.account.id),
+            "member.assigned",
+            Some(format!("membership:{}", assignment.membership_id)),
+        );
+        event.after = Some(assignment_json(assignment));
+        tx.append_audit_event(&event).await?;
+        Ok(Some(Change::AssignmentAdded {
+            organization_id: assignment.organization_id,
+            membership_id: assignment.membership_id,
+            resource: assignment.resource.clone(),
+        }))
     }
 
     /// One email per member who received resources of a type that is not

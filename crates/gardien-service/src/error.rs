@@ -75,6 +75,9 @@ pub enum ServiceError {
     /// A bulk-invitation file that cannot be read as a member list.
     #[error(transparent)]
     ImportFile(#[from] crate::import::ImportFileError),
+    /// Only the organization's owner hands its ownership over.
+    #[error("only the organization's owner can hand its ownership over")]
+    NotOwner,
     /// The action needs an active member (a password-reset link).
     #[error("the member is not active")]
     MemberNotActive,

@@ -478,6 +478,7 @@ impl Services {
                         role_id: Some(role.id),
                         personal_message: None,
                         language,
+                        assignments: Vec::new(),
                     },
                     role.clone(),
                 ));
@@ -489,7 +490,7 @@ impl Services {
         let mut changes = Vec::with_capacity(valid.len());
         for (index, invite, role) in &valid {
             let line = rows[*index].line;
-            let (invitation, change) = self
+            let (invitation, invited) = self
                 .invite_in(
                     &mut *tx,
                     current,
@@ -502,7 +503,7 @@ impl Services {
                 )
                 .await?;
             rows[*index].invitation = Some(invitation.id);
-            changes.push(change);
+            changes.extend(invited);
         }
         let mut event = audit(
             context,

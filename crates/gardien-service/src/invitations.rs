@@ -6,7 +6,9 @@
 //! An account created by an invitation has no password until its owner
 //! accepts; an existing account accepts while logged in as itself.
 
+use gardien_core::access::{self, Assignment};
 use gardien_core::audit::{Actor, RequestContext};
+use gardien_core::evaluator::ResourceRef;
 use gardien_core::invitation::{Invitation, InvitationState};
 use gardien_core::{
     text, Account, AccountId, Email, InvitationId, Kind, Language, Membership, MembershipId,
@@ -18,6 +20,7 @@ use gardien_store::{AccountDetails, NewAccount, Page, PageRequest, StoreError, T
 use serde_json::json;
 use time::OffsetDateTime;
 
+use crate::roles::{RoleInput, ROLES_MANAGE};
 use crate::team::{TEAM_INVITE, TEAM_MANAGE};
 use crate::{audit, new_token, CurrentSession, ServiceError, Services};
 
@@ -43,7 +46,24 @@ pub struct InviteForm {
     pub personal_message: String,
     /// The invitee's language, `en` or `fr`; empty: the inviter's.
     pub language: String,
+    /// Instead of `role_id`: a custom role created on the spot, in the same
+    /// transaction (needs `roles.manage`).
+    pub new_role: Option<RoleInput>,
+    /// Resources of the host given with the invitation (needs
+    /// `team.manage`); the email lists them.
+    pub assignments: Vec<InviteAssignment>,
 }
+
+/// A resource to assign with an invitation, as received.
+#[derive(Debug, Clone, Default)]
+pub struct InviteAssignment {
+    pub resource_type: String,
+    pub resource_id: String,
+    pub label: Option<String>,
+}
+
+/// The most resources one invitation may carry.
+pub const MAX_INVITE_ASSIGNMENTS: usize = 100;
 
 pub(crate) struct ValidInvite {
     pub(crate) email: Email,
@@ -54,40 +74,56 @@ pub(crate) struct ValidInvite {
     pub(crate) role_id: Option<RoleId>,
     pub(crate) personal_message: Option<String>,
     pub(crate) language: Language,
+    /// Checked resources, with their labels.
+    pub(crate) assignments: Vec<(ResourceRef, String)>,
 }
 
 impl InviteForm {
+    /// Checks every field; refusals name their field (`assignments[2].id`,
+    /// `new_role.name` is checked when the role is created).
     pub(crate) fn validate(&self, default_language: Language) -> Result<ValidInvite, ServiceError> {
-        let mut errors: Vec<(&'static str, ValidationError)> = Vec::new();
+        let mut errors: Vec<(String, ValidationError)> = Vec::new();
+        let mut refuse = |field: &str, e: ValidationError| errors.push((field.to_owned(), e));
         let email = Email::parse(&self.email)
-            .map_err(|e| errors.push(("email", e)))
+            .map_err(|e| refuse("email", e))
             .ok();
         let first_name = text::bounded(&self.first_name, "first_name", NAME_MAX)
-            .map_err(|e| errors.push(("first_name", e)))
+            .map_err(|e| refuse("first_name", e))
             .ok();
         let last_name = text::bounded(&self.last_name, "last_name", NAME_MAX)
-            .map_err(|e| errors.push(("last_name", e)))
+            .map_err(|e| refuse("last_name", e))
             .ok();
         let phone = text::optional(&self.phone, "phone", PHONE_MAX)
-            .map_err(|e| errors.push(("phone", e)))
+            .map_err(|e| refuse("phone", e))
             .ok()
             .flatten();
         let kind = self
             .kind
             .trim()
             .parse::<Kind>()
-            .map_err(|e| errors.push(("kind", e)))
+            .map_err(|e| refuse("kind", e))
             .ok();
         let role_id = self.role_id.trim().parse::<RoleId>().ok();
-        if role_id.is_none() {
-            errors.push((
+        match (&self.new_role, role_id) {
+            (None, None) => refuse(
                 "role_id",
-                ValidationError::UnknownValue(self.role_id.clone(), "role of this organization"),
-            ));
+                ValidationError::UnknownValue(
+                    self.role_id.chars().take(80).collect(),
+                    "role of this organization",
+                ),
+            ),
+            (Some(_), _) if !self.role_id.trim().is_empty() => refuse(
+                "role_id",
+                ValidationError::UnknownValue(
+                    self.role_id.chars().take(80).collect(),
+                    "choice of role: give an existing role or a new one, not both",
+                ),
+            ),
+            _ => {}
         }
         let personal_message =
             optional_message(&self.personal_message, "personal_message", MESSAGE_MAX)
-                .map_err(|e| errors.push(("personal_message", e)))
+                .map_err(|e| refuse("personal_message", e))
                 .ok()
                 .flatten();
         let language = if self.language.trim().is_empty() {
@@ -96,9 +132,10 @@ impl InviteForm {
             self.language
                 .trim()
                 .parse::<Language>()
-                .map_err(|e| errors.push(("language", e)))
+                .map_err(|e| refuse("language", e))
                 .ok()
         };
+        let assignments = valid_assignments(&self.assignments, &mut errors)?;
         match (email, first_name, last_name, kind, language) {
             (Some(email), Some(first_name), Some(last_name), Some(kind), Some(language))
                 if errors.is_empty() =>
@@ -112,11 +149,50 @@ impl InviteForm {
                     role_id,
                     personal_message,
                     language,
+                    assignments,
                 })
             }
-            _ => Err(ServiceError::Invalid(errors)),
+            _ => Err(ServiceError::InvalidItems(errors)),
         }
     }
+}
+
+/// The invitation's resources, checked; a resource given twice counts once.
+fn valid_assignments(
+    items: &[InviteAssignment],
+    errors: &mut Vec<(String, ValidationError)>,
+) -> Result<Vec<(ResourceRef, String)>, ServiceError> {
+    if items.len() > MAX_INVITE_ASSIGNMENTS {
+        return Err(ServiceError::TooManyItems {
+            max: MAX_INVITE_ASSIGNMENTS,
+        });
+    }
+    let mut valid: Vec<(ResourceRef, String)> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let field = |name: &str| format!("assignments[{index}].{name}");
+        let resource_type = access::resource_type(&item.resource_type, "type")
+            .map_err(|e| errors.push((field("type"), e)))
+            .ok();
+        let resource_id = access::resource_id(&item.resource_id, "id")
+            .map_err(|e| errors.push((field("id"), e)))
+            .ok();
+        let (Some(resource_type), Some(resource_id)) = (resource_type, resource_id) else {
+            continue;
+        };
+        let resource = ResourceRef {
+            resource_type,
+            resource_id,
+        };
+        match access::label(item.label.as_deref(), &resource) {
+            Ok(label) => {
+                if !valid.iter().any(|(r, _)| *r == resource) {
+                    valid.push((resource, label));
+                }
+            }
+            Err(e) => errors.push((field("label"), e)),
+        }
+    }
+    Ok(valid)
 }
 
 /// What the invitee types on the invitation page. Only the checkbox is
@@ -166,7 +242,47 @@ pub struct Accepted {
     pub session_token: Option<Token>,
 }
 
+/// How many expired invitations one transaction of the sweep records.
+const EXPIRY_SWEEP_BATCH: u32 = 500;
+
 impl Services {
+    /// The expiry sweep: records each pending invitation whose link has
+    /// expired as an `invitation.expired` audit event (actor `system`),
+    /// once ever, in batches. Returns how many it recorded.
+    pub async fn record_expired_invitations(&self) -> Result<usize, ServiceError> {
+        let mut total = 0;
+        loop {
+            let now = OffsetDateTime::now_utc();
+            let mut tx = self.store.begin().await?;
+            let expired = tx
+                .record_expired_invitations(now, EXPIRY_SWEEP_BATCH)
+                .await?;
+            for invitation in &expired {
+                let mut event = audit(
+                    &RequestContext::default(),
+                    now,
+                    Some(invitation.organization_id),
+                    Actor::System,
+                    "invitation.expired",
+                    Some(format!("invitation:{}", invitation.id)),
+                );
+                event.before = Some(json!({ "state": InvitationState::Pending }));
+                event.after = Some(json!({
+                    "state": InvitationState::Expired,
+                    "email": invitation.email.as_str(),
+                    "membership": invitation.membership_id,
+                    "expired_at": invitation.expires_at.unix_timestamp(),
+                }));
+                tx.append_audit_event(&event).await?;
+            }
+            tx.commit().await?;
+            total += expired.len();
+            if expired.len() < EXPIRY_SWEEP_BATCH as usize {
+                return Ok(total);
+            }
+        }
+    }
+
     /// Invites a person (needs `team.invite` or `team.manage`); see the
     /// module documentation.
     pub async fn invite(
@@ -182,9 +298,24 @@ impl Services {
             .await?;
         Self::ensure_email_verified(current)?;
         let valid = form.validate(current.account.language)?;
-        let role = match valid.role_id {
-            Some(id) => tx.role(organization, id).await?,
-            None => None,
+        if !valid.assignments.is_empty() {
+            self.authorize(&mut *tx, current, organization, &[TEAM_MANAGE])
+                .await?;
+        }
+        let mut changes = Vec::new();
+        let role = match (&form.new_role, valid.role_id) {
+            (Some(input), _) => {
+                self.authorize(&mut *tx, current, organization, &[ROLES_MANAGE])
+                    .await?;
+                let (role, change) = self
+                    .create_role_in(&mut *tx, current, organization, input, context, now)
+                    .await
+                    .map_err(new_role_fields)?;
+                changes.push(change);
+                Some(role)
+            }
+            (None, Some(id)) => tx.role(organization, id).await?,
+            (None, None) => None,
         }
         .ok_or_else(|| {
             ServiceError::Invalid(vec![(
@@ -196,10 +327,11 @@ impl Services {
             .organization(organization)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let (invitation, change) = self
+        let (invitation, invited) = self
             .invite_in(&mut *tx, current, &org, &valid, &role, context, now, None)
             .await?;
-        self.commit_with_changes(tx, vec![change]).await?;
+        changes.extend(invited);
+        self.commit_with_changes(tx, changes).await?;
         self.mail_committed();
         Ok(invitation)
     }
@@ -220,7 +352,7 @@ impl Services {
         context: &RequestContext,
         now: OffsetDateTime,
         imported_from_line: Option<u64>,
-    ) -> Result<(Invitation, gardien_authz::Change), ServiceError> {
+    ) -> Result<(Invitation, Vec<gardien_authz::Change>), ServiceError> {
         let organization = org.id;
         let account = match tx.account_by_email(&valid.email).await? {
             Some(existing) => existing,
@@ -317,6 +449,31 @@ impl Services {
         }
         event.after = Some(after);
         tx.append_audit_event(&event).await?;
+        let mut changes = vec![gardien_authz::Change::MembershipUpserted {
+            organization_id: organization,
+            membership_id: membership.id,
+            account_id: account.id,
+            kind: membership.kind,
+            status: membership.status,
+            role_id: membership.role_id,
+        }];
+        let mut resources = Vec::new();
+        for (resource, label) in &valid.assignments {
+            let assignment = Assignment {
+                organization_id: organization,
+                membership_id: membership.id,
+                resource: resource.clone(),
+                label: label.clone(),
+                created_at: now,
+            };
+            if let Some(change) = self
+                .insert_assignment_in(tx, current, &assignment, context, now)
+                .await?
+            {
+                changes.push(change);
+            }
+            resources.push(label.clone());
+        }
         let mail = new_mail(
             valid.email.clone(),
             &MailTemplate::Invitation {
@@ -325,19 +482,12 @@ impl Services {
                 link: self.invitation_link(&token),
                 personal_message: valid.personal_message.clone(),
                 expires_in_days: self.invitation_lifetime_days,
+                resources,
             },
             valid.language,
         );
         tx.enqueue_mail(&mail, now).await?;
-        let change = gardien_authz::Change::MembershipUpserted {
-            organization_id: organization,
-            membership_id: membership.id,
-            account_id: account.id,
-            kind: membership.kind,
-            status: membership.status,
-            role_id: membership.role_id,
-        };
-        Ok((invitation, change))
+        Ok((invitation, changes))
     }
 
     /// The organization's invitations, newest first (needs `team.invite` or
@@ -430,6 +580,12 @@ impl Services {
                 link: self.invitation_link(&token),
                 personal_message,
                 expires_in_days: self.invitation_lifetime_days,
+                resources: tx
+                    .assignments(organization, old.membership_id)
+                    .await?
+                    .into_iter()
+                    .map(|a| a.label)
+                    .collect(),
             },
             old.language,
         );
@@ -674,7 +830,7 @@ fn optional_message(
     Ok(Some(value.to_owned()))
 }
 
-fn display_name(account: &Account) -> String {
+pub(crate) fn display_name(account: &Account) -> String {
     format!("{} {}", account.first_name, account.last_name)
         .trim()
         .to_owned()
@@ -765,5 +921,19 @@ fn validate_acceptance(
             password,
         )),
         _ => Err(ServiceError::Invalid(errors)),
+    }
+}
+
+/// The refusals of a role created from the invitation form name the
+/// form's fields (`new_role.name`).
+fn new_role_fields(error: ServiceError) -> ServiceError {
+    match error {
+        ServiceError::Invalid(errors) => ServiceError::InvalidItems(
+            errors
+                .into_iter()
+                .map(|(field, e)| (format!("new_role.{field}"), e))
+                .collect(),
+        ),
+        other => other,
     }
 }

@@ -17,6 +17,7 @@ mod import;
 mod invitations;
 mod member_admin;
 mod my_sessions;
+mod ownership;
 mod password;
 mod password_reset;
 mod personal_data;
@@ -53,10 +54,12 @@ pub use import::{
     ImportFileError, ImportIssue, ImportReport, ImportRow, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS,
 };
 pub use invitations::{
-    AcceptForm, Accepted, Audience, InvitationView, InviteForm, INVITATION_LIFETIME_DAYS,
+    AcceptForm, Accepted, Audience, InvitationView, InviteAssignment, InviteForm,
+    INVITATION_LIFETIME_DAYS, MAX_INVITE_ASSIGNMENTS,
 };
 pub use member_admin::{MemberInfo, MemberInfoPatch};
 pub use my_sessions::MySession;
+pub use ownership::{HandOver, HandedOver};
 pub use password::PasswordHasher;
 pub use personal_data::EXPORT_AUDIT_EVENTS_MAX;
 pub use profile::ProfilePatch;

@@ -142,6 +142,9 @@ impl Services {
         let mut tx = self.store.begin().await?;
         let memberships = tx.memberships_of_account(id).await?;
         for membership in &memberships {
+            if tx.organization_owner(membership.organization_id).await? == Some(membership.id) {
+                return Err(ServiceError::Lifecycle(LifecycleError::OwnerMustHandOver));
+            }
             if membership.status != MembershipStatus::Active {
                 continue;
             }

@@ -174,6 +174,25 @@ impl Services {
         let mut tx = self.store.begin().await?;
         self.authorize(&mut *tx, current, organization, &[ROLES_MANAGE])
             .await?;
+        let (role, change) = self
+            .create_role_in(&mut *tx, current, organization, input, context, now)
+            .await?;
+        self.commit_with_changes(tx, vec![change]).await?;
+        Ok(RoleView { role, members: 0 })
+    }
+
+    /// The writes of a new custom role in the caller's transaction, once
+    /// `roles.manage` is checked: the role and its audit event. The caller
+    /// commits with the returned change.
+    pub(crate) async fn create_role_in(
+        &self,
+        tx: &mut dyn Transaction,
+        current: &CurrentSession,
+        organization: OrganizationId,
+        input: &RoleInput,
+        context: &RequestContext,
+        now: OffsetDateTime,
+    ) -> Result<(Role, Change), ServiceError> {
         let (name, description) = valid_texts(Some(&input.name), Some(&input.description))?;
         let role = Role {
             id: RoleId::new(),
@@ -202,8 +221,7 @@ impl Services {
             permissions: role.permissions.clone(),
             scoped: role.scoped,
         };
-        self.commit_with_changes(tx, vec![change]).await?;
-        Ok(RoleView { role, members: 0 })
+        Ok((role, change))
     }
 
     /// Renames or edits a custom role (needs `roles.manage`). Its holders
@@ -422,7 +440,8 @@ async fn member_count(
 }
 
 /// Refuses a change (already written in `tx`, which the caller then drops)
-/// that took the organization's last active administrator away.
+/// that took the organization's last active administrator away, or its
+/// owner's administration.
 async fn ensure_administrator_remains(
     tx: &mut dyn Transaction,
     organization: OrganizationId,
@@ -432,6 +451,6 @@ async fn ensure_administrator_remains(
     if before > 0 && after == 0 {
         Err(LifecycleError::LastAdministrator.into())
     } else {
-        Ok(())
+        crate::team::ensure_owner_administers(tx, organization).await
     }
 }

@@ -229,6 +229,9 @@ impl Services {
             updated_at: now,
         };
         tx.insert_membership(&membership).await?;
+        // The founder owns the organization until they hand it over.
+        tx.set_organization_owner(organization.id, membership.id)
+            .await?;
         changes.push(Change::MembershipUpserted {
             organization_id: membership.organization_id,
             membership_id: membership.id,

@@ -67,6 +67,12 @@ pub struct MemberList {
     pub can_manage: bool,
     /// The acting member may invite.
     pub can_invite: bool,
+    /// The acting member may create roles (from the invite form, too).
+    pub can_manage_roles: bool,
+    /// The membership that owns the organization.
+    pub owner: Option<MembershipId>,
+    /// The acting member's own membership.
+    pub acting: MembershipId,
 }
 
 /// What the member list is asked for.
@@ -158,6 +164,9 @@ impl Services {
             roles,
             can_manage: acting.holds(TEAM_MANAGE),
             can_invite: acting.holds(TEAM_INVITE) || acting.holds(TEAM_MANAGE),
+            can_manage_roles: acting.holds(crate::ROLES_MANAGE),
+            owner: tx.organization_owner(organization).await?,
+            acting: acting.membership.id,
         })
     }
 
@@ -233,6 +242,7 @@ impl Services {
         let facts = administrator_facts(
             &mut *tx,
             organization,
+            member,
             before == MembershipStatus::Active && is_admin_role,
             next == MembershipStatus::Active && is_admin_role,
         )
@@ -320,24 +330,22 @@ impl Services {
         let facts = administrator_facts(
             &mut *tx,
             organization,
+            member,
             active && gardien_core::access::administers(&old_role, own),
             active && gardien_core::access::administers(&new_role, own),
         )
         .await?;
         ensure_an_administrator_remains(facts)?;
-        tx.set_membership_role(organization, member, new_role.id, now)
-            .await?;
-        let mut event = audit(
+        self.move_role(
+            &mut *tx,
+            current,
+            organization,
+            member,
+            (&old_role, &new_role),
             context,
             now,
-            Some(organization),
-            Actor::Account(current.account.id),
-            "membership.role_changed",
-            Some(format!("membership:{member}")),
-        );
-        event.before = Some(json!({ "role": { "id": old_role.id, "name": old_role.name } }));
-        event.after = Some(json!({ "role": { "id": new_role.id, "name": new_role.name } }));
-        tx.append_audit_event(&event).await?;
+        )
+        .await?;
         let change = gardien_authz::Change::MembershipRoleChanged {
             organization_id: organization,
             membership_id: member,
@@ -416,7 +424,7 @@ fn change_action(change: StatusChange) -> &'static str {
 
 /// The member's override of `team.manage`, if any (it decides whether
 /// they administer, see [`gardien_core::access::administers`]).
-async fn team_manage_override(
+pub(crate) async fn team_manage_override(
     tx: &mut dyn Transaction,
     member: MembershipId,
 ) -> Result<Option<gardien_core::evaluator::OverrideEffect>, ServiceError> {
@@ -428,9 +436,39 @@ async fn team_manage_override(
         .map(|(_, effect)| effect))
 }
 
-async fn administrator_facts(
+/// Refuses a change (already written in `tx`, which the caller then drops)
+/// that left the organization's owner without administration.
+pub(crate) async fn ensure_owner_administers(
     tx: &mut dyn Transaction,
     organization: OrganizationId,
+) -> Result<(), ServiceError> {
+    let Some(owner) = tx.organization_owner(organization).await? else {
+        return Ok(());
+    };
+    let Some(membership) = tx.membership(organization, owner).await? else {
+        return Ok(());
+    };
+    if membership.status != MembershipStatus::Active {
+        return Ok(());
+    }
+    let own = team_manage_override(tx, owner).await?;
+    let administers = tx
+        .role(organization, membership.role_id)
+        .await?
+        .is_some_and(|role| gardien_core::access::administers(&role, own));
+    if administers {
+        Ok(())
+    } else {
+        Err(gardien_core::membership::LifecycleError::OwnerMustHandOver.into())
+    }
+}
+
+/// What the last-administrator and owner rules need about a change of
+/// `member`.
+pub(crate) async fn administrator_facts(
+    tx: &mut dyn Transaction,
+    organization: OrganizationId,
+    member: MembershipId,
     target_is_active_administrator: bool,
     target_stays_active_administrator: bool,
 ) -> Result<AdministratorCount, ServiceError> {
@@ -440,6 +478,7 @@ async fn administrator_facts(
         target_is_active_administrator,
         target_stays_active_administrator,
         other_active_administrators: usize::try_from(others).unwrap_or(usize::MAX),
+        target_is_owner: tx.organization_owner(organization).await? == Some(member),
     })
 }
 

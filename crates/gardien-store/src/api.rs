@@ -495,6 +495,26 @@ pub trait Transaction: Send {
         organization: OrganizationId,
         requires_activation: bool,
     ) -> Result<(), StoreError>;
+    /// Marks up to `limit` pending invitations whose link expired at `now`
+    /// as recorded, and returns them: each is returned once, ever.
+    async fn record_expired_invitations(
+        &mut self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Invitation>, StoreError>;
+    /// The membership that owns the organization (`None`: nobody, in an
+    /// organization created outside sign-up).
+    async fn organization_owner(
+        &mut self,
+        organization: OrganizationId,
+    ) -> Result<Option<MembershipId>, StoreError>;
+    /// Makes `membership` (of the same organization) its owner;
+    /// [`StoreError::NotFound`] for another organization's membership.
+    async fn set_organization_owner(
+        &mut self,
+        organization: OrganizationId,
+        membership: MembershipId,
+    ) -> Result<(), StoreError>;
     // Team administration (company details, member information, CSV import)
     /// The organization's company details.
     async fn company_details(

@@ -176,6 +176,7 @@ fn page_sql(
 ) -> (String, Vec<Value>) {
     let mut values = vec![Value::Uuid(organization.as_uuid())];
     let mut conditions = vec!["e.organization_id = $1".to_owned()];
+    let mut prefix_actions: Option<(String, String)> = None;
     let bind = |values: &mut Vec<Value>, value: Value| {
         values.push(value);
         format!("${}", values.len())
@@ -209,7 +210,16 @@ fn page_sql(
             // `%`/`_` in the prefix mean themselves.
             let low = bind(&mut values, Value::Text(prefix.clone()));
             let high = bind(&mut values, Value::Text(format!("{prefix}\u{10FFFF}")));
-            conditions.push(format!("{action} >= {low} AND {action} < {high}"));
+            if backend == Backend::Postgres {
+                // PostgreSQL cannot read a range of actions in time order:
+                // it would sort the whole range. Instead, the actions under
+                // the prefix are found by skipping through the index (one
+                // seek each), and each one's newest page is merged.
+                prefix_actions = Some((low, high));
+                conditions.push(format!("{action} = acts.a"));
+            } else {
+                conditions.push(format!("{action} >= {low} AND {action} < {high}"));
+            }
         }
         None => {}
     }
@@ -226,13 +236,31 @@ fn page_sql(
         let id = bind(&mut values, Value::Uuid(cursor.id.as_uuid()));
         conditions.push(format!("(e.occurred_at, e.id) < ({t}, {id})"));
     }
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM audit_events e \
-         LEFT JOIN accounts a ON e.actor_type = 'account' AND a.id = e.actor_id \
-         LEFT JOIN api_keys k ON e.actor_type = 'api_key' AND k.id = e.actor_id \
-         WHERE {} ORDER BY e.occurred_at DESC, e.id DESC LIMIT {limit}",
-        conditions.join(" AND ")
-    );
+    let joins = "LEFT JOIN accounts a ON e.actor_type = 'account' AND a.id = e.actor_id \
+         LEFT JOIN api_keys k ON e.actor_type = 'api_key' AND k.id = e.actor_id";
+    let order = format!("ORDER BY e.occurred_at DESC, e.id DESC LIMIT {limit}");
+    let sql = match prefix_actions {
+        None => format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events e {joins} WHERE {} {order}",
+            conditions.join(" AND ")
+        ),
+        Some((low, high)) => {
+            let x = "x.action COLLATE \"C\"";
+            format!(
+                "WITH RECURSIVE acts(a) AS (\
+                   SELECT min({x}) FROM audit_events x \
+                   WHERE x.organization_id = $1 AND {x} >= {low} AND {x} < {high} \
+                   UNION ALL \
+                   SELECT (SELECT min({x}) FROM audit_events x \
+                     WHERE x.organization_id = $1 AND {x} > acts.a AND {x} < {high}) \
+                   FROM acts WHERE acts.a IS NOT NULL) \
+                 SELECT {EVENT_COLUMNS} FROM acts CROSS JOIN LATERAL (\
+                   SELECT * FROM audit_events e WHERE {} {order}) e \
+                 {joins} {order}",
+                conditions.join(" AND ")
+            )
+        }
+    };
     (sql, values)
 }
 
@@ -518,5 +546,11 @@ mod tests {
         assert_eq!(values.len(), 5);
         assert!(sql.contains("e.action >= $2 AND e.action < $3"), "{sql}");
         assert!(sql.contains("e.target IN ($4, $5)"), "{sql}");
+        // PostgreSQL skips through the actions under the prefix instead.
+        let (sql, values) = page_sql(Backend::Postgres, org, &filter, None, 51);
+        assert_eq!(values.len(), 5);
+        assert!(sql.starts_with("WITH RECURSIVE acts(a)"), "{sql}");
+        assert!(sql.contains("e.action COLLATE \"C\" = acts.a"), "{sql}");
+        assert!(!sql.contains("e.action COLLATE \"C\" >="), "{sql}");
     }
 }

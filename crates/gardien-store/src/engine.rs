@@ -1096,6 +1096,51 @@ where
         found(DB::rows_affected(&done), "organization")
     }
 
+    async fn record_expired_invitations(
+        &mut self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Invitation>, StoreError> {
+        let rows = sqlx::query(sql::RECORD_EXPIRED_INVITATIONS)
+            .bind(DbTime(now))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        rows.iter().map(rows::invitation).collect()
+    }
+
+    async fn organization_owner(
+        &mut self,
+        organization: OrganizationId,
+    ) -> Result<Option<MembershipId>, StoreError> {
+        let row = sqlx::query(sql::ORGANIZATION_OWNER)
+            .bind(organization.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        Ok(match row {
+            Some(row) => row
+                .opt_uuid("owner_membership_id")?
+                .map(MembershipId::from_uuid),
+            None => None,
+        })
+    }
+
+    async fn set_organization_owner(
+        &mut self,
+        organization: OrganizationId,
+        membership: MembershipId,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql::SET_ORGANIZATION_OWNER)
+            .bind(organization.as_uuid())
+            .bind(membership.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_error::<DB>)?;
+        found(DB::rows_affected(&done), "membership")
+    }
+
     async fn company_details(
         &mut self,
         organization: OrganizationId,

@@ -126,6 +126,15 @@ pub(crate) const INVITATION_BY_TOKEN: &str = "SELECT id, organization_id, member
     language, invited_by, created_at, expires_at, accepted_at, revoked_at \
     FROM invitations WHERE token_hash = $1";
 /// Keeps the first revocation time; an accepted invitation cannot be revoked.
+/// Stamps at most `$2` pending invitations expired at `$1` and not yet
+/// recorded, and returns them (the expiry sweep).
+pub(crate) const RECORD_EXPIRED_INVITATIONS: &str = "UPDATE invitations \
+    SET expiry_recorded_at = $1 \
+    WHERE id IN (SELECT id FROM invitations \
+        WHERE expires_at <= $1 AND accepted_at IS NULL AND revoked_at IS NULL \
+        AND expiry_recorded_at IS NULL ORDER BY expires_at LIMIT $2) \
+    RETURNING id, organization_id, membership_id, email, \
+    language, invited_by, created_at, expires_at, accepted_at, revoked_at";
 pub(crate) const REVOKE_INVITATION: &str = "UPDATE invitations \
     SET revoked_at = COALESCE(revoked_at, $3) \
     WHERE organization_id = $1 AND id = $2 AND accepted_at IS NULL";
@@ -238,6 +247,11 @@ pub(crate) const SET_COMPANY_DETAILS: &str = "UPDATE organizations SET name = $2
     WHERE id = $1";
 pub(crate) const SET_INVITATION_MESSAGE: &str = "UPDATE invitations SET personal_message = $3 \
     WHERE organization_id = $1 AND id = $2";
+pub(crate) const ORGANIZATION_OWNER: &str =
+    "SELECT owner_membership_id FROM organizations WHERE id = $1";
+// Only a membership of the same organization can own it.
+pub(crate) const SET_ORGANIZATION_OWNER: &str = "UPDATE organizations SET owner_membership_id = $2 \
+    WHERE id = $1 AND EXISTS (SELECT 1 FROM memberships m WHERE m.id = $2 AND m.organization_id = $1)";
 pub(crate) const INVITATION_MESSAGE: &str = "SELECT personal_message FROM invitations \
     WHERE organization_id = $1 AND id = $2";
 pub(crate) const MEMBER_DETAILS: &str = "SELECT m.id, m.organization_id, m.account_id, m.kind, \

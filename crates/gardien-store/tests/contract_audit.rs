@@ -268,5 +268,28 @@ both_backends!(
             ["membership.a", "membership.b"],
             "no LIKE wildcards, no look-alikes"
         );
+        // Paged by cursor, the prefix gives the same events in the same
+        // (time, id) order as the whole trail filtered by hand.
+        let all = store
+            .audit_page(org.id, &AuditFilter::default(), None, 100)
+            .await
+            .unwrap();
+        let expected: Vec<_> = all
+            .items
+            .iter()
+            .filter(|i| i.event.action.starts_with("membership."))
+            .map(|i| i.event.id)
+            .collect();
+        let mut paged = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = store.audit_page(org.id, &prefix, cursor, 3).await.unwrap();
+            paged.extend(page.items.iter().map(|i| i.event.id));
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(paged, expected);
     }
 );

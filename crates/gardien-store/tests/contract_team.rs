@@ -151,6 +151,41 @@ both_backends!(
         assert_eq!(rest.items.len(), 1);
         assert_eq!(rest.items[0].id, live.id);
         assert!(rest.next_cursor.is_none());
+        tx.commit().await.unwrap();
+
+        // The expiry sweep returns only the pending invitation past its
+        // expiry (not the accepted or the revoked one), and only once.
+        let mut tx = store.begin().await.unwrap();
+        let swept = tx.record_expired_invitations(later, 10).await.unwrap();
+        assert_eq!(swept.iter().map(|i| i.id).collect::<Vec<_>>(), [expired.id]);
+        assert!(tx
+            .record_expired_invitations(later + Duration::days(30), 10)
+            .await
+            .unwrap()
+            .is_empty());
+        tx.commit().await.unwrap();
+    }
+);
+
+both_backends!(
+    async fn an_organization_is_owned_only_by_one_of_its_memberships(store: Arc<dyn Store>) {
+        let (org, _, members) = team(&store, &[("a@example.fr", "A", "A")]).await;
+        let (other, _, strangers) = team(&store, &[("z@example.fr", "Z", "Z")]).await;
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.organization_owner(org.id).await.unwrap(), None);
+        tx.set_organization_owner(org.id, members[0].id)
+            .await
+            .unwrap();
+        assert!(matches!(
+            tx.set_organization_owner(org.id, strangers[0].id).await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert_eq!(
+            tx.organization_owner(org.id).await.unwrap(),
+            Some(members[0].id)
+        );
+        assert_eq!(tx.organization_owner(other.id).await.unwrap(), None);
+        tx.commit().await.unwrap();
     }
 );
 

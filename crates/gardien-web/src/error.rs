@@ -302,6 +302,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::Lifecycle(LifecycleError::LastAdministrator) => {
                 Self::specific(StatusCode::CONFLICT, "last-administrator")
             }
+            ServiceError::Lifecycle(LifecycleError::OwnerMustHandOver) => {
+                Self::specific(StatusCode::CONFLICT, "owner-must-hand-over")
+            }
+            ServiceError::NotOwner => Self::specific(StatusCode::FORBIDDEN, "not-owner"),
             ServiceError::Lifecycle(LifecycleError::IllegalMove { .. }) => {
                 Self::specific(StatusCode::CONFLICT, "illegal-status-change")
             }

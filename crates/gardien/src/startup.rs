@@ -110,6 +110,11 @@ impl Application {
         self.state.store.clone()
     }
 
+    /// The service layer (tests run its periodic jobs on demand).
+    pub fn services(&self) -> Arc<gardien_service::Services> {
+        self.state.services.clone()
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -127,6 +132,7 @@ impl Application {
             .config
             .audit_retention_days
             .map(|days| crate::retention::spawn(self.state.services.clone(), days));
+        let expiry_sweep = crate::retention::spawn_expiry_sweep(self.state.services.clone());
         tracing::info!(
             %listen,
             public_url = %self.config.public_url,
@@ -146,6 +152,7 @@ impl Application {
         if let Some(retention) = retention {
             retention.abort();
         }
+        expiry_sweep.abort();
         drop(self.authz_listener);
         tracing::info!("gardien stopped");
         Ok(())

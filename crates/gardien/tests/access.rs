@@ -291,11 +291,12 @@ app_test!(
         .await;
         assert_eq!(unknown_member.status(), 404);
 
-        // The last active administrator cannot lose team.manage.
+        // The owner, here also the last active administrator, cannot lose
+        // team.manage.
         let last = put_override(&app, &ana, &org, &ana_member, "team.manage", Some("deny")).await;
         assert_eq!(last.status(), 409);
         let problem: Value = last.json().await.unwrap();
-        assert_eq!(problem["type"], "/problems/last-administrator");
+        assert_eq!(problem["type"], "/problems/owner-must-hand-over");
         assert!(audit_actions(&app, &org)
             .await
             .iter()
@@ -317,7 +318,18 @@ app_test!(
         )
         .await;
         assert_eq!(access.status(), 200);
-        // With another administrator, Ana may now deny it to herself.
+        // Once she has handed the ownership to Bruno, Ana may deny it to herself.
+        let handed = call(
+            &app,
+            Method::POST,
+            Some(&ana),
+            &format!("/api/v1/organizations/{org}/ownership"),
+            Some(json!({ "membership_id": bruno })),
+        )
+        .await;
+        assert_eq!(handed.status(), 200);
+        let handed: Value = handed.json().await.unwrap();
+        assert_eq!(handed["promoted"], false, "an administrator by override");
         assert_eq!(
             put_override(&app, &ana, &org, &ana_member, "team.manage", Some("deny"))
                 .await

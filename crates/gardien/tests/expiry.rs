@@ -172,6 +172,29 @@ app_test!(
         let item = &list["items"][0];
         assert_eq!(item["state"], "expired", "{list}");
 
+        // The sweep records the expiry once in the trail, by the system.
+        assert_eq!(app.services.record_expired_invitations().await.unwrap(), 1);
+        assert_eq!(app.services.record_expired_invitations().await.unwrap(), 0);
+        let events: Value = call(
+            &app,
+            Method::GET,
+            Some(&session),
+            &format!("/api/v1/organizations/{org}/audit-events?action=invitation.expired"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        let expired = events["items"].as_array().unwrap();
+        assert_eq!(expired.len(), 1, "{events}");
+        assert_eq!(expired[0]["actor"]["type"], "system");
+        assert_eq!(
+            expired[0]["target"],
+            format!("invitation:{}", item["id"].as_str().unwrap())
+        );
+        assert_eq!(expired[0]["after"]["email"], "bruno@example.fr");
+
         // Resending gives a fresh link that works.
         let id = item["id"].as_str().unwrap();
         let resent = call(

@@ -57,7 +57,9 @@ async fn delete_me(app: &TestApp, session: &str, password: &str) -> reqwest::Res
 }
 
 /// Makes `email` a second administrator (manager role) of `owner`'s organization.
-async fn add_second_administrator(app: &TestApp, owner: &str, email: &str) {
+/// Makes `email` a second administrator of `owner`'s organization, and
+/// hands it the ownership (an owner keeps their account until then).
+async fn hand_over_to_a_second_administrator(app: &TestApp, owner: &str, email: &str) {
     let mut tx = app.store.begin().await.unwrap();
     let owner = tx
         .account_by_email(&Email::parse(owner).unwrap())
@@ -71,8 +73,9 @@ async fn add_second_administrator(app: &TestApp, owner: &str, email: &str) {
         .unwrap();
     let membership = tx.memberships_of_account(owner.id).await.unwrap().remove(0);
     let now = OffsetDateTime::now_utc();
+    let second = MembershipId::new();
     tx.insert_membership(&Membership {
-        id: MembershipId::new(),
+        id: second,
         organization_id: membership.organization_id,
         account_id: other.id,
         kind: Kind::Staff,
@@ -83,6 +86,9 @@ async fn add_second_administrator(app: &TestApp, owner: &str, email: &str) {
     })
     .await
     .unwrap();
+    tx.set_organization_owner(membership.organization_id, second)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -135,7 +141,7 @@ app_test!(
 );
 
 app_test!(
-    async fn last_administrator_cannot_delete_the_account_and_a_wrong_password_changes_nothing(
+    async fn the_owner_cannot_delete_the_account_and_a_wrong_password_changes_nothing(
         app: TestApp,
     ) {
         sign_up(&app, "ana@example.fr", "Cabinet Lima").await;
@@ -144,10 +150,12 @@ app_test!(
         assert_eq!(wrong.status(), 422);
         let problem: Value = wrong.json().await.unwrap();
         assert_eq!(problem["errors"][0]["field"], "password");
+        // The founder owns the organization (and is its last administrator):
+        // the account stays until the ownership is handed over.
         let last = delete_me(&app, &session, PASSWORD).await;
         assert_eq!(last.status(), 409);
         let problem: Value = last.json().await.unwrap();
-        assert_eq!(problem["type"], "/problems/last-administrator");
+        assert_eq!(problem["type"], "/problems/owner-must-hand-over");
         assert!(
             log_in(&app, "ana@example.fr").await.is_some(),
             "nothing changed"
@@ -160,7 +168,7 @@ app_test!(
     async fn deleting_my_account_anonymizes_it_ends_sessions_and_removes_memberships(app: TestApp) {
         sign_up(&app, "ana@example.fr", "Cabinet Lima").await;
         sign_up(&app, "bob@example.fr", "Bob SARL").await;
-        add_second_administrator(&app, "ana@example.fr", "bob@example.fr").await;
+        hand_over_to_a_second_administrator(&app, "ana@example.fr", "bob@example.fr").await;
         let session = log_in(&app, "ana@example.fr").await.unwrap();
         let other = log_in(&app, "ana@example.fr").await.unwrap();
         let account_id = {

@@ -672,31 +672,44 @@ app_test!(
             .as_str()
             .unwrap()
             .to_owned();
-        for action in ["suspend", "remove"] {
-            let response = call(
-                &app,
-                Method::POST,
-                Some(&ana),
-                &format!("/api/v1/organizations/{org}/members/{me}/{action}"),
-                None,
-            )
-            .await;
-            assert_eq!(response.status(), 409, "{action}");
-            let problem: Value = response.json().await.unwrap();
-            assert_eq!(problem["type"], "/problems/last-administrator");
-        }
         let user_role = role_id(&app, &org, "user").await;
-        let demote = call(
-            &app,
-            Method::PATCH,
-            Some(&ana),
-            &format!("/api/v1/organizations/{org}/members/{me}"),
-            Some(json!({ "role_id": user_role })),
-        )
-        .await;
-        assert_eq!(demote.status(), 409);
-        let problem: Value = demote.json().await.unwrap();
-        assert_eq!(problem["type"], "/problems/last-administrator");
+        let refusals = |expected: &'static str| {
+            let (app, ana, org, me, user_role) = (&app, &ana, &org, &me, &user_role);
+            async move {
+                for action in ["suspend", "remove"] {
+                    let response = call(
+                        app,
+                        Method::POST,
+                        Some(ana),
+                        &format!("/api/v1/organizations/{org}/members/{me}/{action}"),
+                        None,
+                    )
+                    .await;
+                    assert_eq!(response.status(), 409, "{action}");
+                    let problem: Value = response.json().await.unwrap();
+                    assert_eq!(problem["type"], expected);
+                }
+                let demote = call(
+                    app,
+                    Method::PATCH,
+                    Some(ana),
+                    &format!("/api/v1/organizations/{org}/members/{me}"),
+                    Some(json!({ "role_id": user_role })),
+                )
+                .await;
+                assert_eq!(demote.status(), 409);
+                let problem: Value = demote.json().await.unwrap();
+                assert_eq!(problem["type"], expected);
+            }
+        };
+        // The founder owns the organization: the way out is a hand-over.
+        refusals("/problems/owner-must-hand-over").await;
+        // An organization with no recorded owner still keeps an administrator.
+        app.database
+            .execute_raw("UPDATE organizations SET owner_membership_id = NULL")
+            .await
+            .unwrap();
+        refusals("/problems/last-administrator").await;
 
         // With a second administrator, the first may step down.
         let admin_role = role_id(&app, &org, "administrator").await;

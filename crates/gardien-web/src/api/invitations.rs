@@ -7,7 +7,7 @@ use axum::Json;
 use axum_extra::extract::CookieJar;
 use gardien_core::invitation::Invitation;
 use gardien_core::{InvitationId, OrganizationId};
-use gardien_service::{AcceptForm, Audience, InviteForm};
+use gardien_service::{AcceptForm, Audience, InviteAssignment, InviteForm, RoleInput};
 use gardien_store::PageRequest;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -29,14 +29,50 @@ pub struct InviteBody {
     pub phone: Option<String>,
     /// `staff` or `client`.
     pub kind: String,
-    /// One of the organization's roles.
-    pub role_id: String,
+    /// One of the organization's roles; leave it out to give `new_role`.
+    #[serde(default)]
+    pub role_id: Option<String>,
+    /// A custom role to create on the spot and give to the invitee (needs
+    /// `roles.manage`; created only if the invitation is).
+    #[serde(default)]
+    pub new_role: Option<NewRoleBody>,
+    /// Resources of the host to assign to the invitee (needs `team.manage`;
+    /// at most 100); the invitation email lists them.
+    #[serde(default)]
+    pub assignments: Vec<InviteAssignmentBody>,
     /// Added to the email.
     #[serde(default)]
     pub personal_message: Option<String>,
     /// The invitee's language, `en` or `fr`; default: the inviter's.
     #[serde(default)]
     pub language: Option<String>,
+}
+
+/// A role created with an invitation.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct NewRoleBody {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Keys of the deployment's permission catalog.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// Its permissions apply only to resources assigned to the member.
+    #[serde(default)]
+    pub scoped: bool,
+}
+
+/// A resource given with an invitation.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct InviteAssignmentBody {
+    /// The resource type, such as `order`.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// The host's id of the resource.
+    pub id: String,
+    /// What the member sees; default: the id.
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 impl From<InviteBody> for InviteForm {
@@ -47,9 +83,24 @@ impl From<InviteBody> for InviteForm {
             last_name: body.last_name,
             phone: body.phone.unwrap_or_default(),
             kind: body.kind,
-            role_id: body.role_id,
+            role_id: body.role_id.unwrap_or_default(),
             personal_message: body.personal_message.unwrap_or_default(),
             language: body.language.unwrap_or_default(),
+            new_role: body.new_role.map(|r| RoleInput {
+                name: r.name,
+                description: r.description.unwrap_or_default(),
+                permissions: r.permissions,
+                scoped: r.scoped,
+            }),
+            assignments: body
+                .assignments
+                .into_iter()
+                .map(|a| InviteAssignment {
+                    resource_type: a.resource_type,
+                    resource_id: a.id,
+                    label: a.label,
+                })
+                .collect(),
         }
     }
 }
@@ -122,10 +173,10 @@ impl PageQuery {
     params(("org" = Uuid, Path, description = "The organization")),
     responses(
         (status = 201, description = "Invited; the email is on its way", body = InvitationBody),
-        (status = 403, description = "Your role may not invite", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Your role may not invite (or create the role, or assign the resources)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not your session's organization", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already a member of, or invited to, this organization", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already a member of, or invited to, this organization; or the new role's name is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`assignments[2].type`, `new_role.name`…)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn invite(
     State(state): State<AppState>,

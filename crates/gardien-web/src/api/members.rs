@@ -70,6 +70,8 @@ pub struct MemberBody {
 pub struct MemberList {
     pub items: Vec<MemberBody>,
     pub next_cursor: Option<Uuid>,
+    /// The membership that owns the organization.
+    pub owner_membership_id: Option<Uuid>,
 }
 
 pub(crate) fn member_body(member: &MemberSummary, role_name: String) -> MemberBody {
@@ -124,6 +126,7 @@ pub(crate) async fn list(
     Ok(Json(MemberList {
         items,
         next_cursor: list.page.next_cursor,
+        owner_membership_id: list.owner.map(|m| m.as_uuid()),
     }))
 }
 

@@ -15,6 +15,7 @@ pub mod import;
 pub mod invitations;
 pub mod me;
 pub mod members;
+pub mod ownership;
 pub mod password_reset;
 pub mod roles;
 pub mod session;
@@ -68,6 +69,7 @@ use crate::state::AppState;
         invitations::view,
         invitations::accept,
         members::list,
+        ownership::hand_over,
         members::change_status,
         members::patch,
         roles::permissions,
@@ -131,6 +133,8 @@ use crate::state::AppState;
         me::SessionList,
         me::DeleteAccountBody,
         invitations::InviteBody,
+        invitations::NewRoleBody,
+        invitations::InviteAssignmentBody,
         invitations::InvitationBody,
         invitations::InvitationList,
         invitations::InvitationPreview,
@@ -138,6 +142,8 @@ use crate::state::AppState;
         invitations::AcceptedBody,
         members::MemberBody,
         members::MemberList,
+        ownership::HandOverBody,
+        ownership::OwnershipBody,
         members::MembershipBody,
         members::MemberPatch,
         roles::LocalizedBody,
@@ -281,6 +287,10 @@ pub(crate) fn routes() -> Router<AppState> {
             get(invitations::view).post(invitations::accept),
         )
         .route("/api/v1/organizations/{org}/members", get(members::list))
+        .route(
+            "/api/v1/organizations/{org}/ownership",
+            post(ownership::hand_over),
+        )
         .route("/api/v1/permissions", get(roles::permissions))
         .route(
             "/api/v1/organizations/{org}/roles",

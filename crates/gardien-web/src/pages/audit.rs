@@ -66,7 +66,7 @@ const ACTION_GROUPS: [&str; 9] = [
 ];
 
 /// Every action that has words, offered one by one in the filter.
-const KNOWN_ACTIONS: [&str; 42] = [
+const KNOWN_ACTIONS: [&str; 44] = [
     "account.signed_up",
     "account.email_verified",
     "account.verification_resent",
@@ -89,6 +89,7 @@ const KNOWN_ACTIONS: [&str; 42] = [
     "invitation.resent",
     "invitation.revoked",
     "invitation.accepted",
+    "invitation.expired",
     "invitation.imported",
     "membership.activated",
     "membership.suspended",
@@ -106,6 +107,7 @@ const KNOWN_ACTIONS: [&str; 42] = [
     "role.deleted",
     "organization.settings_changed",
     "organization.company_updated",
+    "organization.ownership_transferred",
     "api_key.created",
     "api_key.revoked",
     "audit.purged",

@@ -23,10 +23,11 @@ pub enum Flash {
     PasswordResetSent,
     RoleSaved,
     RoleDeleted,
+    OwnershipHandedOver,
 }
 
 impl Flash {
-    const ALL: [Flash; 9] = [
+    const ALL: [Flash; 10] = [
         Flash::LanguageSaved,
         Flash::InvitationSent,
         Flash::InvitationResent,
@@ -36,6 +37,7 @@ impl Flash {
         Flash::PasswordResetSent,
         Flash::RoleSaved,
         Flash::RoleDeleted,
+        Flash::OwnershipHandedOver,
     ];
 
     fn key(self) -> &'static str {
@@ -49,6 +51,7 @@ impl Flash {
             Flash::PasswordResetSent => "password-reset-sent",
             Flash::RoleSaved => "role-saved",
             Flash::RoleDeleted => "role-deleted",
+            Flash::OwnershipHandedOver => "ownership-handed-over",
         }
     }
 
@@ -63,6 +66,7 @@ impl Flash {
             Flash::PasswordResetSent => "flash-password-reset-sent",
             Flash::RoleSaved => "flash-role-saved",
             Flash::RoleDeleted => "flash-role-deleted",
+            Flash::OwnershipHandedOver => "flash-ownership-handed-over",
         }
     }
 

@@ -421,14 +421,7 @@ pub(super) async fn remove_assignment(
 
 /// `GET /static/member.js`: the overrides table's autosave.
 pub(super) async fn script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, no-cache"),
-        ],
-        MEMBER_SCRIPT,
-    )
-        .into_response()
+    super::script(MEMBER_SCRIPT)
 }
 
 #[cfg(test)]

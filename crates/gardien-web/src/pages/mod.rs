@@ -27,8 +27,8 @@ use std::convert::Infallible;
 use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::Uri;
-use axum::response::Html;
+use axum::http::{header, Uri};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::CookieJar;
@@ -110,6 +110,10 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/o/{org}/team/{member}", get(member::show))
         .route(
+            "/o/{org}/team/{member}/ownership",
+            get(team::ownership_confirm).post(team::ownership_submit),
+        )
+        .route(
             "/o/{org}/team/{member}/overrides",
             post(member::save_override),
         )
@@ -122,6 +126,7 @@ pub(crate) fn routes() -> Router<AppState> {
             post(member::remove_assignment),
         )
         .route("/static/member.js", get(member::script))
+        .route("/static/invite.js", get(team::invite_script))
         .route(
             "/o/{org}/team/members/{member}/{action}",
             get(team::confirm).post(team::perform),
@@ -325,6 +330,18 @@ pub(crate) fn safe_return_path(candidate: Option<&str>) -> &str {
         }
         _ => "/",
     }
+}
+
+/// A script of `static/`; `no-cache` so that a new release is picked up.
+fn script(body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, no-cache"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use gardien_core::ProfileInput;
@@ -464,12 +464,5 @@ pub(super) async fn delete_account(
 
 /// The password helper script (no inline script: the CSP forbids it).
 pub(super) async fn password_script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, no-cache"),
-        ],
-        PASSWORD_SCRIPT,
-    )
-        .into_response()
+    super::script(PASSWORD_SCRIPT)
 }

@@ -135,17 +135,19 @@ impl RoleValues {
     }
 }
 
-struct Toggle {
-    key: String,
-    label: String,
-    description: String,
-    checked: bool,
+/// One permission of the catalog, as a checkbox of a role form.
+pub(super) struct Toggle {
+    pub(super) key: String,
+    pub(super) label: String,
+    pub(super) description: String,
+    pub(super) checked: bool,
 }
 
-struct Area {
-    key: String,
-    label: String,
-    toggles: Vec<Toggle>,
+/// A group of the catalog, as a fieldset of a role form.
+pub(super) struct Area {
+    pub(super) key: String,
+    pub(super) label: String,
+    pub(super) toggles: Vec<Toggle>,
 }
 
 #[derive(Template)]
@@ -179,7 +181,13 @@ impl EditPage {
     }
 }
 
-fn areas(state: &AppState, page: &PageContext, values: &RoleValues) -> Vec<Area> {
+/// The catalog's permissions by group, `checked` ticked (the role editor
+/// and the invite form's new role).
+pub(super) fn permission_areas(
+    state: &AppState,
+    page: &PageContext,
+    checked: &BTreeSet<String>,
+) -> Vec<Area> {
     let language = page.t.language();
     state
         .services
@@ -195,7 +203,7 @@ fn areas(state: &AppState, page: &PageContext, values: &RoleValues) -> Vec<Area>
                     key: p.key.as_str().to_owned(),
                     label: p.label.get(language).to_owned(),
                     description: p.description.get(language).to_owned(),
-                    checked: values.permissions.contains(p.key.as_str()),
+                    checked: checked.contains(p.key.as_str()),
                 })
                 .collect(),
         })
@@ -214,7 +222,7 @@ fn edit_page(
     errors: HashMap<String, String>,
 ) -> EditPage {
     EditPage {
-        areas: areas(state, &page, &values),
+        areas: permission_areas(state, &page, &values.permissions),
         page,
         csrf,
         org_id: org.to_string(),

@@ -2,7 +2,7 @@
 //! confirmation step of member actions, and invitation management (flow 4).
 //! Destructive actions go through a confirmation page (no script needed).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -10,16 +10,20 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use axum_extra::extract::CookieJar;
+use gardien_core::role::RoleError;
 use gardien_core::{
     InvitationId, Language, MembershipId, MembershipStatus, OrganizationId, StatusChange,
 };
-use gardien_service::{CurrentSession, InviteForm, MemberQuery, ServiceError};
+use gardien_service::{
+    CurrentSession, HandOver, InviteAssignment, InviteForm, MemberQuery, RoleInput, ServiceError,
+};
 use gardien_store::{MemberSummary, PageRequest};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::flash::Flash;
+use super::roles::{permission_areas, Area};
 use super::{render, PageContext};
 use crate::api::members::status_change;
 use crate::context::Origin;
@@ -63,6 +67,9 @@ struct MemberRow {
     badge: &'static str,
     last_login: String,
     is_self: bool,
+    is_owner: bool,
+    /// The acting member owns the organization and may hand it to this one.
+    can_receive_ownership: bool,
 }
 
 struct InvitationRow {
@@ -188,6 +195,11 @@ pub(super) async fn show(
             badge: badge(m.membership.status),
             last_login: m.last_login_at.map(short_time).unwrap_or_default(),
             is_self: m.membership.account_id == current.account.id,
+            is_owner: list.owner == Some(m.membership.id),
+            can_receive_ownership: list.owner == Some(list.acting)
+                && m.membership.id != list.acting
+                && m.membership.status == MembershipStatus::Active
+                && m.membership.kind == gardien_core::Kind::Staff,
         })
         .collect();
     let invitations = invitations
@@ -278,24 +290,122 @@ fn urlencode(value: &str) -> String {
 
 // The invite form.
 
-#[derive(Debug, Default, Deserialize)]
+const INVITE_SCRIPT: &str = include_str!("../../static/invite.js");
+
+pub(super) async fn invite_script() -> Response {
+    super::script(INVITE_SCRIPT)
+}
+
+/// The role select's value that opens the "new role" fieldset.
+const NEW_ROLE: &str = "new";
+
+/// One resource row of the invite form.
+#[derive(Debug, Default, Clone)]
+pub(super) struct AssignmentRow {
+    resource_type: String,
+    id: String,
+    label: String,
+}
+
+impl AssignmentRow {
+    fn is_blank(&self) -> bool {
+        self.resource_type.trim().is_empty()
+            && self.id.trim().is_empty()
+            && self.label.trim().is_empty()
+    }
+}
+
+/// What the invite form holds. `assignment_*` and `new_role_permissions`
+/// repeat, so the form is read as pairs.
+#[derive(Debug, Default)]
 pub(super) struct InviteValues {
-    #[serde(default)]
     email: String,
-    #[serde(default)]
     first_name: String,
-    #[serde(default)]
     last_name: String,
-    #[serde(default)]
     phone: String,
-    #[serde(default)]
     kind: String,
-    #[serde(default)]
     role_id: String,
-    #[serde(default)]
     personal_message: String,
-    #[serde(default)]
     language: String,
+    new_role_name: String,
+    new_role_description: String,
+    new_role_scoped: bool,
+    new_role_permissions: BTreeSet<String>,
+    /// The rows typed in, blank rows left out.
+    assignments: Vec<AssignmentRow>,
+}
+
+impl InviteValues {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut values = Self::default();
+        let (mut types, mut ids, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+        for (name, value) in pairs {
+            match name.as_str() {
+                "email" => values.email = value,
+                "first_name" => values.first_name = value,
+                "last_name" => values.last_name = value,
+                "phone" => values.phone = value,
+                "kind" => values.kind = value,
+                "role_id" => values.role_id = value,
+                "personal_message" => values.personal_message = value,
+                "language" => values.language = value,
+                "new_role_name" => values.new_role_name = value,
+                "new_role_description" => values.new_role_description = value,
+                "new_role_scoped" => values.new_role_scoped = true,
+                "new_role_permissions" => {
+                    values.new_role_permissions.insert(value);
+                }
+                "assignment_type" => types.push(value),
+                "assignment_id" => ids.push(value),
+                "assignment_label" => labels.push(value),
+                _ => {}
+            }
+        }
+        let rows = types.len().max(ids.len()).max(labels.len());
+        let at = |list: &[String], i: usize| list.get(i).cloned().unwrap_or_default();
+        values.assignments = (0..rows)
+            .map(|i| AssignmentRow {
+                resource_type: at(&types, i),
+                id: at(&ids, i),
+                label: at(&labels, i),
+            })
+            .filter(|row| !row.is_blank())
+            .collect();
+        values
+    }
+
+    fn to_form(&self) -> InviteForm {
+        let new_role = (self.role_id == NEW_ROLE).then(|| RoleInput {
+            name: self.new_role_name.clone(),
+            description: self.new_role_description.clone(),
+            permissions: self.new_role_permissions.iter().cloned().collect(),
+            scoped: self.new_role_scoped,
+        });
+        InviteForm {
+            email: self.email.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            phone: self.phone.clone(),
+            kind: self.kind.clone(),
+            role_id: if new_role.is_some() {
+                String::new()
+            } else {
+                self.role_id.clone()
+            },
+            personal_message: self.personal_message.clone(),
+            language: self.language.clone(),
+            new_role,
+            assignments: self
+                .assignments
+                .iter()
+                .map(|row| InviteAssignment {
+                    resource_type: row.resource_type.clone(),
+                    resource_id: row.id.clone(),
+                    label: Some(row.label.clone()),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -308,6 +418,14 @@ struct InvitePage {
     roles: Vec<(String, String)>,
     values: InviteValues,
     errors: HashMap<String, String>,
+    /// May create a role from the form.
+    can_manage_roles: bool,
+    /// May give resources with the invitation.
+    can_assign: bool,
+    /// The permissions of the new role, by area.
+    areas: Vec<Area>,
+    /// The resource rows shown: those typed, then blank ones.
+    rows: Vec<AssignmentRow>,
 }
 
 impl InvitePage {
@@ -317,7 +435,16 @@ impl InvitePage {
     fn has_error(&self, field: &str) -> bool {
         self.errors.contains_key(field)
     }
+    fn row_error(&self, row: &usize, field: &str) -> String {
+        self.error(&format!("assignments[{row}].{field}"))
+    }
+    fn new_role_chosen(&self) -> bool {
+        self.values.role_id == NEW_ROLE
+    }
 }
+
+/// Blank resource rows always offered below the typed ones.
+const BLANK_ROWS: usize = 2;
 
 async fn invite_page(
     state: &AppState,
@@ -359,7 +486,10 @@ async fn invite_page(
         .as_ref()
         .map(|c| c.organization.name.clone())
         .unwrap_or_default();
+    let mut rows = values.assignments.clone();
+    rows.extend(std::iter::repeat_n(AssignmentRow::default(), BLANK_ROWS));
     render(&InvitePage {
+        areas: permission_areas(state, &page, &values.new_role_permissions),
         page,
         csrf,
         org_id: org.to_string(),
@@ -371,6 +501,9 @@ async fn invite_page(
             .collect(),
         values,
         errors,
+        can_manage_roles: list.can_manage_roles,
+        can_assign: list.can_manage,
+        rows,
     })
 }
 
@@ -406,26 +539,23 @@ pub(super) async fn invite_submit(
     Origin(context): Origin,
     jar: CookieJar,
     Path(org): Path<Uuid>,
-    form: Result<Form<InviteValues>, axum::extract::rejection::FormRejection>,
+    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
     let Some(current) = current else {
         return Ok(to_login());
     };
-    let Form(values) = form?;
-    let input = InviteForm {
-        email: values.email.clone(),
-        first_name: values.first_name.clone(),
-        last_name: values.last_name.clone(),
-        phone: values.phone.clone(),
-        kind: values.kind.clone(),
-        role_id: values.role_id.clone(),
-        personal_message: values.personal_message.clone(),
-        language: values.language.clone(),
-    };
+    let Form(pairs) = form?;
+    let values = InviteValues::from_pairs(pairs);
     let result = state
         .services
-        .invite(&current, OrganizationId::from_uuid(org), &input, &context)
+        .invite(
+            &current,
+            OrganizationId::from_uuid(org),
+            &values.to_form(),
+            &context,
+        )
         .await;
+    let message = |error: &gardien_core::ValidationError| validation_message(&page.t, error);
     let errors: HashMap<String, String> = match result {
         Ok(_) => {
             let jar = jar.add(Flash::InvitationSent.cookie(state.settings.is_https()));
@@ -433,11 +563,23 @@ pub(super) async fn invite_submit(
         }
         Err(ServiceError::Invalid(errors)) => errors
             .into_iter()
-            .map(|(field, error)| (field.to_owned(), validation_message(&page.t, &error)))
+            .map(|(field, error)| (field.to_owned(), message(&error)))
+            .collect(),
+        Err(ServiceError::InvalidItems(errors)) => errors
+            .into_iter()
+            .map(|(field, error)| (field, message(&error)))
             .collect(),
         Err(ServiceError::AlreadyInOrganization) => HashMap::from([(
             "email".to_owned(),
             page.t.get("problem-already-in-organization-detail"),
+        )]),
+        Err(ServiceError::Role(RoleError::NameTaken)) => HashMap::from([(
+            "new_role.name".to_owned(),
+            page.t.get("problem-role-name-taken-detail"),
+        )]),
+        Err(ServiceError::UnknownPermission { key, .. }) => HashMap::from([(
+            "new_role.permissions".to_owned(),
+            page.t.arg("invite-unknown-permission", "key", key),
         )]),
         Err(other) => return Err(other.into()),
     };
@@ -666,4 +808,147 @@ mod tests {
     fn filter_values_are_url_encoded() {
         assert_eq!(super::urlencode("a b&c=é"), "a%20b%26c%3D%C3%A9");
     }
+}
+
+// Ownership hand-over, with a confirmation step.
+
+#[derive(Template)]
+#[template(path = "team_ownership.html")]
+struct OwnershipPage {
+    page: PageContext,
+    csrf: CsrfToken,
+    org_id: String,
+    org_name: String,
+    member_id: String,
+    name: String,
+    email: String,
+    /// The organization's roles, for "your role afterwards".
+    roles: Vec<(String, String)>,
+    error: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct OwnershipValues {
+    #[serde(default)]
+    previous_owner_role_id: String,
+}
+
+async fn ownership_page(
+    state: &AppState,
+    page: PageContext,
+    csrf: CsrfToken,
+    current: &CurrentSession,
+    org: Uuid,
+    member: Uuid,
+    error: String,
+) -> Result<Html<String>, ApiError> {
+    let organization = OrganizationId::from_uuid(org);
+    let summary = state
+        .services
+        .member(current, organization, MembershipId::from_uuid(member))
+        .await?;
+    let list = state
+        .services
+        .members(
+            current,
+            organization,
+            &MemberQuery {
+                page: Some(PageRequest::first(1)),
+                ..MemberQuery::default()
+            },
+        )
+        .await?;
+    if list.owner != Some(list.acting) {
+        return Err(ServiceError::NotOwner.into());
+    }
+    render(&OwnershipPage {
+        page,
+        csrf,
+        org_id: org.to_string(),
+        org_name: current
+            .organization
+            .as_ref()
+            .map(|c| c.organization.name.clone())
+            .unwrap_or_default(),
+        member_id: member.to_string(),
+        name: format!("{} {}", summary.first_name, summary.last_name),
+        email: summary.email.as_str().to_owned(),
+        roles: list
+            .roles
+            .iter()
+            .map(|r| (r.id.to_string(), r.name.clone()))
+            .collect(),
+        error,
+    })
+}
+
+pub(super) async fn ownership_confirm(
+    State(state): State<AppState>,
+    page: PageContext,
+    csrf: CsrfToken,
+    MaybeSignedIn(current): MaybeSignedIn,
+    Path((org, member)): Path<(Uuid, Uuid)>,
+) -> Result<Response, ApiError> {
+    let Some(current) = current else {
+        return Ok(to_login());
+    };
+    Ok(
+        ownership_page(&state, page, csrf, &current, org, member, String::new())
+            .await?
+            .into_response(),
+    )
+}
+
+// Axum extractors, one per argument.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn ownership_submit(
+    State(state): State<AppState>,
+    page: PageContext,
+    csrf: CsrfToken,
+    MaybeSignedIn(current): MaybeSignedIn,
+    Origin(context): Origin,
+    jar: CookieJar,
+    Path((org, member)): Path<(Uuid, Uuid)>,
+    form: Result<Form<OwnershipValues>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, ApiError> {
+    let Some(current) = current else {
+        return Ok(to_login());
+    };
+    let Form(values) = form?;
+    let result = state
+        .services
+        .hand_over_ownership(
+            &current,
+            OrganizationId::from_uuid(org),
+            &HandOver {
+                to: member.to_string(),
+                previous_owner_role_id: values.previous_owner_role_id,
+            },
+            &context,
+        )
+        .await;
+    let error = match result {
+        Ok(_) => {
+            let jar = jar.add(Flash::OwnershipHandedOver.cookie(state.settings.is_https()));
+            // Stepping down may take the team page away from the former owner.
+            let sees_team = state
+                .services
+                .organization_owner(&current, OrganizationId::from_uuid(org))
+                .await
+                .is_ok();
+            let to = if sees_team {
+                format!("/o/{org}/team")
+            } else {
+                "/".to_owned()
+            };
+            return Ok((jar, Redirect::to(&to)).into_response());
+        }
+        Err(ServiceError::Invalid(errors)) => errors
+            .first()
+            .map(|(_, e)| validation_message(&page.t, e))
+            .unwrap_or_default(),
+        Err(other) => return Err(other.into()),
+    };
+    let html = ownership_page(&state, page, csrf, &current, org, member, error).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use axum_extra::extract::CookieJar;
@@ -588,12 +588,5 @@ pub(super) async fn import_submit(
 
 /// The import page's progress script (no inline script: the CSP forbids it).
 pub(super) async fn import_script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, no-cache"),
-        ],
-        IMPORT_SCRIPT,
-    )
-        .into_response()
+    super::script(IMPORT_SCRIPT)
 }

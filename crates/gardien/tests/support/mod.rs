@@ -18,6 +18,8 @@ pub struct TestApp {
     /// `http://127.0.0.1:PORT`
     pub address: String,
     pub store: Arc<dyn Store>,
+    /// The running application's service layer (to run a periodic job now).
+    pub services: Arc<gardien_service::Services>,
     /// Every email the app sends arrives here, over SMTP.
     pub mail: SmtpSink,
     pub http: reqwest::Client,
@@ -292,6 +294,7 @@ pub async fn spawn_app_with(backend: TestBackend, adjust: impl FnOnce(&mut Setti
         .expect("the application starts");
     let address = format!("http://{}", app.local_addr());
     let store = app.store();
+    let services = app.services();
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         app.run_until_stopped(async {
@@ -307,6 +310,7 @@ pub async fn spawn_app_with(backend: TestBackend, adjust: impl FnOnce(&mut Setti
     TestApp {
         address,
         store,
+        services,
         mail,
         http,
         database,
