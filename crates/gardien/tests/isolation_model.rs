@@ -1,15 +1,17 @@
 //! Tenant isolation, model-based: proptest generates random sequences of
 //! operations (invite a new or existing account, accept, change role between
-//! built-in roles, suspend, reactivate, remove, restore, switch the
-//! organization of a session) by actors of two organizations, applies them
+//! built-in roles, grant / deny / clear an override, assign / unassign an
+//! order, suspend, reactivate, remove, restore, switch the organization of a
+//! session) by actors of two organizations, applies them
 //! through the real HTTP API of one app per back end, and after every step
 //! compares what the app answers with a small oracle model:
 //! - each organization's member list, read by every session: only the
 //!   members of the session's own organization, and only with `team.read`;
 //!   any other organization's list is never readable;
 //! - `POST /api/v1/check/batch` with each organization's API key for every
-//!   (account, permission) the model knows; a key never answers for the other
-//!   organization;
+//!   (account, permission) the model knows, and for every (account, order)
+//!   with `orders.read` (the User role is scoped: assigned orders only); a
+//!   key never answers for the other organization;
 //! - introspection of every session: alive exactly while its organization's
 //!   membership is active.
 //!
@@ -40,6 +42,8 @@ const STEPS_PER_CASE: usize = 8;
 const PASSWORD: &str = "violet tractor under the rain";
 const PERMISSIONS: [&str; 3] = ["team.read", "team.manage", "orders.read"];
 const TEMPLATES: [&str; 2] = ["administrator", "user"];
+/// The orders that may be assigned (`order` 0, 1).
+const ORDERS: usize = 2;
 
 static CASE: AtomicUsize = AtomicUsize::new(0);
 
@@ -79,6 +83,19 @@ enum Op {
         person: usize,
         org: usize,
     },
+    /// Grant (`Some(true)`), deny (`Some(false)`) or clear one permission.
+    Override {
+        org: usize,
+        person: usize,
+        permission: usize,
+        effect: Option<bool>,
+    },
+    Assign {
+        org: usize,
+        person: usize,
+        order: usize,
+        assign: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -95,7 +112,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (org.clone(), person.clone()).prop_map(|(org, person)| Op::Reactivate { org, person }),
         1 => (org.clone(), person.clone()).prop_map(|(org, person)| Op::Remove { org, person }),
         1 => (org.clone(), person.clone()).prop_map(|(org, person)| Op::Restore { org, person }),
-        1 => (person, org).prop_map(|(person, org)| Op::Switch { person, org }),
+        1 => (person.clone(), org.clone()).prop_map(|(person, org)| Op::Switch { person, org }),
+        2 => (org.clone(), person.clone(), 0..PERMISSIONS.len(), prop::option::of(any::<bool>()))
+            .prop_map(|(org, person, permission, effect)| Op::Override { org, person, permission, effect }),
+        2 => (org, person, 0..ORDERS, any::<bool>())
+            .prop_map(|(org, person, order, assign)| Op::Assign { org, person, order, assign }),
     ]
 }
 
@@ -114,6 +135,10 @@ struct Membership {
     invitation: usize,
     status: Status,
     template: usize,
+    /// Per permission of [`PERMISSIONS`]: granted, denied, or the role decides.
+    overrides: [Option<bool>; PERMISSIONS.len()],
+    /// Assigned orders.
+    assigned: BTreeSet<usize>,
 }
 
 /// An organization's founder (its administrator, never changed) or one of
@@ -135,10 +160,27 @@ impl Actor {
             .filter(|m| m.status == Status::Active)
     }
 
-    fn allowed(&self, org: usize, permission: &str) -> bool {
+    /// Holds `permission` in `org`: an override decides, else the role.
+    fn holds(&self, org: usize, permission: &str) -> bool {
         self.active(org).is_some_and(|m| {
-            TEMPLATES[m.template] == "administrator" || permission == "orders.read"
+            let index = PERMISSIONS.iter().position(|p| *p == permission);
+            match index.and_then(|i| m.overrides[i]) {
+                Some(effect) => effect,
+                None => TEMPLATES[m.template] == "administrator" || permission == "orders.read",
+            }
         })
+    }
+
+    /// The check API's answer, on an order or without a resource; the User
+    /// role is scoped, so on an order it needs the order assigned.
+    fn allowed(&self, org: usize, permission: &str, order: Option<usize>) -> bool {
+        self.holds(org, permission)
+            && match (order, self.active(org)) {
+                (Some(order), Some(m)) if TEMPLATES[m.template] == "user" => {
+                    m.assigned.contains(&order)
+                }
+                _ => true,
+            }
     }
 
     /// A session is refused while its organization's membership is not
@@ -336,6 +378,8 @@ async fn new_world(app: &TestApp) -> World {
             invitation: 0,
             status: Status::Active,
             template: 0,
+            overrides: [None; PERMISSIONS.len()],
+            assigned: BTreeSet::new(),
         });
         world.actors.push(Actor {
             email,
@@ -420,6 +464,8 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
                 invitation,
                 status: Status::Invited,
                 template,
+                overrides: [None; PERMISSIONS.len()],
+                assigned: BTreeSet::new(),
             });
         }
         Op::Accept { org, person } => {
@@ -570,6 +616,102 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
                 actor.bound = Some(org);
             }
         }
+        Op::Override {
+            org,
+            person,
+            permission,
+            effect,
+        } => {
+            let Some(member) = world.person(person).memberships[org].clone() else {
+                return Ok(false);
+            };
+            let founder = world.actors[org].session.clone().unwrap();
+            let path = format!(
+                "/api/v1/organizations/{}/members/{}/overrides/{}",
+                world.orgs[org], member.id, PERMISSIONS[permission]
+            );
+            let response = match effect {
+                Some(grant) => {
+                    let effect = if grant { "grant" } else { "deny" };
+                    call_from(
+                        app,
+                        &world.client,
+                        Method::PUT,
+                        Some(&founder),
+                        &path,
+                        Some(json!({ "effect": effect })),
+                    )
+                    .await
+                }
+                None => {
+                    call_from(
+                        app,
+                        &world.client,
+                        Method::DELETE,
+                        Some(&founder),
+                        &path,
+                        None,
+                    )
+                    .await
+                }
+            };
+            ensure!(response.status() == 200, "override: {}", response.status());
+            world.person(person).memberships[org]
+                .as_mut()
+                .unwrap()
+                .overrides[permission] = effect;
+        }
+        Op::Assign {
+            org,
+            person,
+            order,
+            assign,
+        } => {
+            let Some(member) = world.person(person).memberships[org].clone() else {
+                return Ok(false);
+            };
+            let founder = world.actors[org].session.clone().unwrap();
+            let base = format!(
+                "/api/v1/organizations/{}/members/{}/assignments",
+                world.orgs[org], member.id
+            );
+            let response = if assign {
+                call_from(
+                    app,
+                    &world.client,
+                    Method::POST,
+                    Some(&founder),
+                    &base,
+                    Some(json!({ "type": "order", "id": order.to_string() })),
+                )
+                .await
+            } else {
+                let path = format!("{base}/order/{order}");
+                call_from(
+                    app,
+                    &world.client,
+                    Method::DELETE,
+                    Some(&founder),
+                    &path,
+                    None,
+                )
+                .await
+            };
+            ensure!(
+                response.status() == 200,
+                "assignment: {}",
+                response.status()
+            );
+            let assigned = &mut world.person(person).memberships[org]
+                .as_mut()
+                .unwrap()
+                .assigned;
+            if assign {
+                assigned.insert(order);
+            } else {
+                assigned.remove(&order);
+            }
+        }
     }
     Ok(true)
 }
@@ -610,7 +752,9 @@ async fn verify(app: &TestApp, world: &World) -> Result<(), TestCaseError> {
             )
             .await;
             let status = response.status().as_u16();
-            let may_read = alive && actor.bound == Some(org) && actor.allowed(org, "team.read");
+            let may_read = alive
+                && actor.bound == Some(org)
+                && (actor.holds(org, "team.read") || actor.holds(org, "team.manage"));
             ensure!(
                 (status == 200) == may_read,
                 "{} lists org {org}: {status}, model says {may_read}",
@@ -656,8 +800,21 @@ async fn verify(app: &TestApp, world: &World) -> Result<(), TestCaseError> {
                     }));
                     expected.push((
                         actor.email.clone(),
-                        permission,
-                        actor.allowed(org, permission),
+                        permission.to_owned(),
+                        actor.allowed(org, permission, None),
+                    ));
+                }
+                for order in 0..ORDERS {
+                    checks.push(json!({
+                        "account_id": actor.account,
+                        "organization_id": id,
+                        "permission": "orders.read",
+                        "resource": { "type": "order", "id": order.to_string() },
+                    }));
+                    expected.push((
+                        actor.email.clone(),
+                        format!("orders.read on order {order}"),
+                        actor.allowed(org, "orders.read", Some(order)),
                     ));
                 }
             }
