@@ -210,11 +210,14 @@ fn page_sql(
             // `%`/`_` in the prefix mean themselves.
             let low = bind(&mut values, Value::Text(prefix.clone()));
             let high = bind(&mut values, Value::Text(format!("{prefix}\u{10FFFF}")));
-            if backend == Backend::Postgres {
-                // PostgreSQL cannot read a range of actions in time order:
-                // it would sort the whole range. Instead, the actions under
-                // the prefix are found by skipping through the index (one
-                // seek each), and each one's newest page is merged.
+            // An actor or a target has its own index in time order, and the
+            // prefix is then a filter on few rows; alone, the prefix needs
+            // its own index, which PostgreSQL cannot read in time order for
+            // a range of actions (it would sort the whole range). The
+            // actions under the prefix are then found by skipping through
+            // the index (one seek each), and each one's newest page merged.
+            let alone = filter.actor.is_none() && filter.targets.is_empty();
+            if backend == Backend::Postgres && alone {
                 prefix_actions = Some((low, high));
                 conditions.push(format!("{action} = acts.a"));
             } else {

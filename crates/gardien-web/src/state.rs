@@ -72,3 +72,11 @@ impl fmt::Debug for WebSettings {
             .finish()
     }
 }
+
+/// The check API's handlers take only the services: one reference count to
+/// touch per request instead of the whole state's four.
+impl axum::extract::FromRef<AppState> for Arc<Services> {
+    fn from_ref(state: &AppState) -> Self {
+        state.services.clone()
+    }
+}

@@ -169,6 +169,24 @@ app_test!(
         assert_eq!(allowed["reason"]["code"], "granted_by_role");
         assert_eq!(allowed["reason"]["role_id"], manager.as_str());
 
+        // A machine's answer: never cached, sniffed or framed, traceable by
+        // its request id, and no cookie.
+        let answer = check(&app, &key, &account, &org, "team.manage", None).await;
+        let header = |name: &str| {
+            answer
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(header("cache-control"), "no-store");
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert_eq!(header("x-frame-options"), "DENY");
+        assert!(header("content-security-policy").contains("frame-ancestors 'none'"));
+        assert!(!header("x-request-id").is_empty());
+        assert!(answer.headers().get("set-cookie").is_none());
+
         // A stranger is not a member.
         let stranger = uuid::Uuid::now_v7().to_string();
         let denied = decision(&app, &key, &stranger, &org, "team.manage").await;

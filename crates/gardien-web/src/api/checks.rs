@@ -11,7 +11,9 @@ use axum::Json;
 use gardien_authz::Visible;
 use gardien_core::evaluator::{Decision, Reason};
 use gardien_core::{AccountId, MembershipId, OrganizationId};
-use gardien_service::{CheckQuery, KeyScope};
+use std::sync::Arc;
+
+use gardien_service::{CheckQuery, KeyScope, Services};
 use gardien_store::ApiKey;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -189,11 +191,11 @@ pub struct EffectivePermissions {
         (status = 422, description = "Unknown permission (the detail lists the valid ones) or malformed resource", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn check(
-    State(state): State<AppState>,
+    State(services): State<Arc<Services>>,
     Bearer(key): Bearer,
     Json(body): Json<CheckBody>,
 ) -> Result<Json<DecisionBody>, ApiError> {
-    let decision = state.services.check(KeyScope::from(&key), &body.query())?;
+    let decision = services.check(KeyScope::from(&key), &body.query())?;
     Ok(Json((&decision).into()))
 }
 
@@ -208,12 +210,12 @@ pub(crate) async fn check(
         (status = 422, description = "More than 1 000 checks, an unknown permission or a malformed resource", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn check_batch(
-    State(state): State<AppState>,
+    State(services): State<Arc<Services>>,
     Bearer(key): Bearer,
     Json(body): Json<BatchBody>,
 ) -> Result<Json<BatchResult>, ApiError> {
     let queries: Vec<CheckQuery> = body.checks.iter().map(CheckBody::query).collect();
-    let decisions = state.services.check_batch(KeyScope::from(&key), &queries)?;
+    let decisions = services.check_batch(KeyScope::from(&key), &queries)?;
     Ok(Json(BatchResult {
         results: decisions.iter().map(DecisionBody::from).collect(),
     }))
@@ -230,11 +232,11 @@ pub(crate) async fn check_batch(
         (status = 422, description = "Unknown permission or empty resource type", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn resources(
-    State(state): State<AppState>,
+    State(services): State<Arc<Services>>,
     Bearer(key): Bearer,
     Json(body): Json<ResourcesBody>,
 ) -> Result<Json<VisibleBody>, ApiError> {
-    let visible = state.services.visible_resources(
+    let visible = services.visible_resources(
         KeyScope::from(&key),
         AccountId::from_uuid(body.account_id),
         OrganizationId::from_uuid(body.organization_id),
@@ -272,12 +274,11 @@ pub(crate) async fn resources(
         (status = 404, description = "No such member in this organization", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn effective_permissions(
-    State(state): State<AppState>,
+    State(services): State<Arc<Services>>,
     Bearer(key): Bearer,
     Path((org, member)): Path<(Uuid, Uuid)>,
 ) -> Result<Json<EffectivePermissions>, ApiError> {
-    let permissions = state
-        .services
+    let permissions = services
         .effective_permissions(
             KeyScope::from(&key),
             OrganizationId::from_uuid(org),
