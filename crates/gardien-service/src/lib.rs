@@ -109,6 +109,11 @@ impl Services {
 
     /// How many days an emailed invitation link works (default
     /// [`INVITATION_LIFETIME_DAYS`]); resending gives a new link for as long.
+    /// How many days an invitation link works.
+    pub fn invitation_lifetime_days(&self) -> u32 {
+        self.invitation_lifetime_days
+    }
+
     pub fn with_invitation_lifetime_days(mut self, days: u32) -> Self {
         self.invitation_lifetime_days = days;
         self

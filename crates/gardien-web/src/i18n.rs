@@ -85,6 +85,14 @@ impl Translator {
         self.get_with(key, &[(name, value.to_string())])
     }
 
+    /// The message `key` with one number, which plural variants select on
+    /// (`{ $days -> [one] … *[other] … }`).
+    pub fn count(&self, key: &str, name: &'static str, value: u64) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> =
+            HashMap::from([(Cow::Borrowed(name), FluentValue::from(value))]);
+        LOCALES.lookup_with_args(identifier(self.language), key, &args)
+    }
+
     /// The message `key` if the catalogue has it.
     pub fn try_get(&self, key: &str) -> Option<String> {
         LOCALES.try_lookup(identifier(self.language), key)

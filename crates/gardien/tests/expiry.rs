@@ -259,6 +259,19 @@ async fn configured_invitation_lifetime(backend: TestBackend) {
         .text_body()
         .unwrap();
     assert!(text.contains("expires in 2 days"), "{text}");
+    // The invite form says so too, in both languages.
+    for (lang, expected) in [("en", "valid for 2 days"), ("fr", "valable 2 jours")] {
+        let page = app
+            .http
+            .get(app.url(&format!("/o/{org}/team/invite?lang={lang}")))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains(expected), "{lang}: {expected}");
+    }
     let token = link_token(&text, "/invitations/");
     let open = |token: String| {
         let app = &app;

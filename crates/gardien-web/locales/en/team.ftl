@@ -73,7 +73,10 @@ invitation-state-expired = Expired
 
 invite-title = Invite a member
 invite-heading = Invite a member
-invite-lead = They receive an email with a personal link, valid for 7 days, to set their password and join the organization.
+invite-lead = They receive an email with a personal link, valid for { $days } { $days ->
+    [one] day
+   *[other] days
+}, to set their password and join the organization.
 invite-first-name = First name
 invite-last-name = Last name
 invite-email = Email

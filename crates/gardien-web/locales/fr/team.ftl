@@ -73,7 +73,10 @@ invitation-state-expired = Expirée
 
 invite-title = Inviter un membre
 invite-heading = Inviter un membre
-invite-lead = La personne reçoit un e-mail avec un lien personnel, valable 7 jours, pour choisir son mot de passe et rejoindre l’organisation.
+invite-lead = La personne reçoit un e-mail avec un lien personnel, valable { $days } { $days ->
+    [one] jour
+   *[other] jours
+}, pour choisir son mot de passe et rejoindre l’organisation.
 invite-first-name = Prénom
 invite-last-name = Nom
 invite-email = E-mail

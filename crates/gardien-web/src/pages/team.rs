@@ -426,6 +426,8 @@ struct InvitePage {
     areas: Vec<Area>,
     /// The resource rows shown: those typed, then blank ones.
     rows: Vec<AssignmentRow>,
+    /// How many days the link works (`--invitation-days`).
+    invitation_days: u64,
 }
 
 impl InvitePage {
@@ -504,6 +506,7 @@ async fn invite_page(
         can_manage_roles: list.can_manage_roles,
         can_assign: list.can_manage,
         rows,
+        invitation_days: u64::from(state.services.invitation_lifetime_days()),
     })
 }
 
