@@ -237,7 +237,17 @@ fn page_sql(
     if let Some(cursor) = after {
         let t = bind(&mut values, Value::Time(DbTime(cursor.occurred_at)));
         let id = bind(&mut values, Value::Uuid(cursor.id.as_uuid()));
-        conditions.push(format!("(e.occurred_at, e.id) < ({t}, {id})"));
+        // Behind an equality on the actor, SQLite does not narrow the index
+        // range by a row value (a next page took 500 ms at 10 million
+        // events): there the keyset is spelled as a time range and a
+        // tie-break. Elsewhere the row value is its fastest form
+        // (bench/README.md).
+        let spelled_out = backend == Backend::Sqlite && filter.actor.is_some();
+        conditions.push(if spelled_out {
+            format!("e.occurred_at <= {t} AND (e.occurred_at < {t} OR e.id < {id})")
+        } else {
+            format!("(e.occurred_at, e.id) < ({t}, {id})")
+        });
     }
     let joins = "LEFT JOIN accounts a ON e.actor_type = 'account' AND a.id = e.actor_id \
          LEFT JOIN api_keys k ON e.actor_type = 'api_key' AND k.id = e.actor_id";
