@@ -559,9 +559,17 @@ mod tests {
         assert_eq!(values.len(), 5);
         assert!(sql.contains("e.action >= $2 AND e.action < $3"), "{sql}");
         assert!(sql.contains("e.target IN ($4, $5)"), "{sql}");
-        // PostgreSQL skips through the actions under the prefix instead.
-        let (sql, values) = page_sql(Backend::Postgres, org, &filter, None, 51);
-        assert_eq!(values.len(), 5);
+        // With a target, PostgreSQL keeps the prefix as a range too…
+        let (sql, _) = page_sql(Backend::Postgres, org, &filter, None, 51);
+        assert!(sql.contains("e.action COLLATE \"C\" >= $2"), "{sql}");
+        assert!(!sql.contains("WITH RECURSIVE"), "{sql}");
+        // …and alone, skips through the actions under the prefix instead.
+        let alone = AuditFilter {
+            action: Some(ActionFilter::Prefix("membership.".into())),
+            ..AuditFilter::default()
+        };
+        let (sql, values) = page_sql(Backend::Postgres, org, &alone, None, 51);
+        assert_eq!(values.len(), 3);
         assert!(sql.starts_with("WITH RECURSIVE acts(a)"), "{sql}");
         assert!(sql.contains("e.action COLLATE \"C\" = acts.a"), "{sql}");
         assert!(!sql.contains("e.action COLLATE \"C\" >="), "{sql}");
