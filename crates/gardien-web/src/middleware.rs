@@ -101,18 +101,28 @@ pub(crate) fn apply_lean(routes: Router<AppState>, state: AppState) -> Router<Ap
     routes.layer(layers)
 }
 
-/// The span of a check request, at DEBUG (see [`apply_lean`]).
-fn make_check_span(request: &Request) -> Span {
+/// A span's fields: the matched route, never the raw URI, whose path or
+/// query may hold a token; and the request id.
+fn route_and_request_id(request: &Request) -> (&str, &str) {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(MatchedPath::as_str)
         .unwrap_or("<unmatched>");
-    let request_id = request
-        .headers()
+    (route, request_id(request.headers()))
+}
+
+/// The `x-request-id` of a request or response, empty when absent.
+fn request_id(headers: &axum::http::HeaderMap) -> &str {
+    headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+        .unwrap_or("")
+}
+
+/// The span of a check request, at DEBUG (see [`apply_lean`]).
+fn make_check_span(request: &Request) -> Span {
+    let (route, request_id) = route_and_request_id(request);
     tracing::debug_span!(
         "request",
         method = %request.method(),
@@ -158,30 +168,16 @@ fn on_check_response(response: &Response, latency: Duration, span: &Span) {
     span.record("latency_ms", latency_ms);
     if status >= 400 {
         // The span is off at INFO: the line carries the request id itself.
-        let request_id = response
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let request_id = request_id(response.headers());
         tracing::info!(status, latency_ms, request_id, "check refused");
     } else {
         tracing::debug!(status, latency_ms, "response");
     }
 }
 
-/// The span of a request: the matched route, never the raw URI, whose path
-/// or query may hold a token.
+/// The span of a request (see [`route_and_request_id`]).
 fn make_span(request: &Request) -> Span {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str)
-        .unwrap_or("<unmatched>");
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let (route, request_id) = route_and_request_id(request);
     tracing::info_span!(
         "request",
         method = %request.method(),

@@ -6,9 +6,7 @@ mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{call, create_key, session_cookie, sign_up_and_log_in, with_key, TestApp};
-
-const MEMBER_PASSWORD: &str = "seven green lanterns at dawn";
+use support::{call, create_key, sign_up_and_log_in, with_key, TestApp};
 
 async fn invite(app: &TestApp, session: &str, org: &str, body: Value) -> reqwest::Response {
     call(
@@ -47,30 +45,6 @@ async fn invitation_count(app: &TestApp, session: &str, org: &str) -> usize {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     body["items"].as_array().map_or(0, Vec::len)
-}
-
-async fn accept_and_log_in(app: &TestApp, email: &str) -> String {
-    let token = support::invitation_token(app, email).await;
-    let accepted = call(
-        app,
-        Method::POST,
-        None,
-        &format!("/api/v1/invitations/{token}"),
-        Some(json!({
-            "first_name": "Bruno", "last_name": "Costa", "title": "", "phone": "",
-            "password": MEMBER_PASSWORD, "accept_privacy": true,
-        })),
-    )
-    .await;
-    assert_eq!(accepted.status(), 200, "acceptance of {email}");
-    let login = app
-        .post_json(
-            "/api/v1/login",
-            &json!({ "email": email, "password": MEMBER_PASSWORD }),
-        )
-        .await;
-    assert_eq!(login.status(), 200);
-    session_cookie(&login).unwrap()
 }
 
 async fn allowed(app: &TestApp, key: &str, account: &str, org: &str, order: &str) -> bool {
@@ -134,7 +108,7 @@ app_test!(
         assert!(text.contains("- 43"), "{text}");
 
         // Once accepted, the scoped role reads the assigned orders only.
-        let _bruno = accept_and_log_in(&app, "bruno@costa.example").await;
+        let _bruno = support::accept_as_new_account(&app, "bruno@costa.example").await;
         let account = {
             let mut tx = app.store.begin().await.unwrap();
             let email = gardien_core::Email::parse("bruno@costa.example").unwrap();
@@ -282,7 +256,7 @@ app_test!(
         )
         .await;
         assert_eq!(invited.status(), 201);
-        let carla = accept_and_log_in(&app, "carla@lima.example").await;
+        let carla = support::accept_as_new_account(&app, "carla@lima.example").await;
         let user = support::role_id(&app, &org, "user").await;
         let person = |extra: Value| {
             let mut body = json!({

@@ -7,9 +7,7 @@ mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{call, role_id, session_cookie, sign_up_and_log_in, TestApp};
-
-const MEMBER_PASSWORD: &str = "seven green lanterns at dawn";
+use support::{call, role_id, sign_up_and_log_in, TestApp};
 
 /// Invites `email` into `org` with the built-in role `template` and accepts
 /// as a new account, then logs in: `(session, membership id)`.
@@ -35,28 +33,9 @@ async fn join(
     .await;
     assert_eq!(invited.status(), 201, "invitation of {email}");
     let invitation: Value = invited.json().await.unwrap();
-    let token = support::invitation_token(app, email).await;
-    let accepted = call(
-        app,
-        Method::POST,
-        None,
-        &format!("/api/v1/invitations/{token}"),
-        Some(json!({
-            "first_name": "Bruno", "last_name": "Costa", "title": "", "phone": "",
-            "password": MEMBER_PASSWORD, "accept_privacy": true,
-        })),
-    )
-    .await;
-    assert_eq!(accepted.status(), 200, "acceptance of {email}");
-    let login = app
-        .post_json(
-            "/api/v1/login",
-            &json!({ "email": email, "password": MEMBER_PASSWORD }),
-        )
-        .await;
-    assert_eq!(login.status(), 200);
+    let session = support::accept_as_new_account(app, email).await;
     (
-        session_cookie(&login).unwrap(),
+        session,
         invitation["membership_id"].as_str().unwrap().to_owned(),
     )
 }

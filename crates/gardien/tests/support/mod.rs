@@ -220,6 +220,35 @@ pub async fn role_id(app: &TestApp, org: &str, template: &str) -> String {
         .to_string()
 }
 
+/// The password of every account [`accept_as_new_account`] makes.
+pub const MEMBER_PASSWORD: &str = "seven green lanterns at dawn";
+
+/// Opens the first invitation link emailed to `email`, accepts it as a new
+/// account (password [`MEMBER_PASSWORD`]) and logs in: the session cookie.
+pub async fn accept_as_new_account(app: &TestApp, email: &str) -> String {
+    let token = invitation_token(app, email).await;
+    let accepted = call(
+        app,
+        reqwest::Method::POST,
+        None,
+        &format!("/api/v1/invitations/{token}"),
+        Some(serde_json::json!({
+            "first_name": "Bruno", "last_name": "Costa", "title": "", "phone": "",
+            "password": MEMBER_PASSWORD, "accept_privacy": true,
+        })),
+    )
+    .await;
+    assert_eq!(accepted.status(), 200, "acceptance of {email}");
+    let login = app
+        .post_json(
+            "/api/v1/login",
+            &serde_json::json!({ "email": email, "password": MEMBER_PASSWORD }),
+        )
+        .await;
+    assert_eq!(login.status(), 200, "login of {email}");
+    session_cookie(&login).expect("a session cookie")
+}
+
 /// The token of the first invitation link emailed to `to`.
 pub async fn invitation_token(app: &TestApp, to: &str) -> String {
     emailed_token(app, to, "/invitations/").await
