@@ -41,8 +41,15 @@ pub(crate) fn browser_routes() -> Router<AppState> {
         .route(discovery::LOGOUT, get(logout).post(logout_confirmed))
 }
 
-/// The routes a client's back end calls (lean stack).
+/// The routes a client's back end calls (lean stack). A browser
+/// application (a public client) calls them too, from its own origin: CORS
+/// lets any origin in, without credentials — these routes never read a
+/// cookie, so no other site can act with the visitor's session through them.
 pub(crate) fn back_channel_routes() -> Router<AppState> {
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
     Router::new()
         .route("/.well-known/openid-configuration", get(metadata))
         .route(discovery::JWKS, get(jwks))
@@ -50,6 +57,7 @@ pub(crate) fn back_channel_routes() -> Router<AppState> {
         .route(discovery::USERINFO, get(userinfo).post(userinfo))
         .route(discovery::REVOKE, post(revoke))
         .route(discovery::INTROSPECT, post(introspect))
+        .layer(cors)
 }
 
 #[derive(Template)]

@@ -15,7 +15,7 @@ use openidconnect::core::{
 use openidconnect::{
     AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
     EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse,
+    RedirectUrl, RequestTokenError, Scope, TokenResponse,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -606,7 +606,21 @@ app_test!(
             401,
             "a revoked token stops working before its expiry"
         );
-        let _ = RefreshToken::new(String::new());
+
+        // A browser application may call the back channel from its origin, without cookies.
+        let preflight = app
+            .http
+            .request(Method::OPTIONS, app.url("/oidc/token"))
+            .header("origin", "https://spa.example")
+            .header("access-control-request-method", "POST")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+        assert!(preflight
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none());
     }
 );
 
