@@ -52,6 +52,8 @@ pub enum ValidationError {
     VatNumber,
     #[error("the registration number is not valid")]
     RegistrationNumber,
+    #[error("'{0}' is not a webhook URL: give an absolute http:// or https:// address, such as https://portal.example.com/hooks/gardien")]
+    WebhookUrl(String),
 }
 
 impl ValidationError {
@@ -82,6 +84,7 @@ impl ValidationError {
             Self::TooManyLines { .. } => "too-many-lines",
             Self::VatNumber => "vat-number",
             Self::RegistrationNumber => "registration-number",
+            Self::WebhookUrl(_) => "webhook-url",
         }
     }
 }

@@ -16,6 +16,7 @@ mod roles;
 mod rows;
 mod sql;
 mod sqlite;
+mod webhooks;
 pub mod test_support;
 
 pub use api::*;
@@ -25,6 +26,10 @@ pub use audit::{
 };
 pub use authz::{ApiKey, AuthzCounters, AuthzListener, API_KEYS_CHANNEL, AUTHZ_CHANNEL};
 pub use error::StoreError;
+pub use webhooks::{
+    WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookLogEntry, WebhookMessage,
+    WebhookOutcome, WebhookStatus, WEBHOOK_RESPONSE_MAX,
+};
 
 use std::sync::Arc;
 
