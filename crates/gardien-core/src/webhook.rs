@@ -268,7 +268,12 @@ mod tests {
         );
         // Any other id, time or body signs differently.
         assert_ne!(
-            sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_331, r#"{"test": 2432232314}"#),
+            sign(
+                &key,
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1_614_265_331,
+                r#"{"test": 2432232314}"#
+            ),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
         );
     }

@@ -23,8 +23,8 @@ use crate::access::AccessSql;
 use crate::audit::AuditSql;
 use crate::authz::AuthzSql;
 use crate::roles::RolesSql;
-use crate::webhooks::WebhookSql;
 use crate::rows::{self, DbTime, RowExt};
+use crate::webhooks::WebhookSql;
 use crate::{
     sql, AccountDetails, Backend, MemberFilter, MemberSummary, NewAccount, NewMail, OutboxMessage,
     Page, PageRequest, Store, StoreError, Transaction,

@@ -16,8 +16,8 @@ mod roles;
 mod rows;
 mod sql;
 mod sqlite;
-mod webhooks;
 pub mod test_support;
+mod webhooks;
 
 pub use api::*;
 pub use audit::{

@@ -7,9 +7,7 @@ use std::marker::PhantomData;
 
 use gardien_core::audit::AuditEvent;
 use gardien_core::webhook::{self, EventFilter};
-use gardien_core::{
-    AccountId, AuditEventId, OrganizationId, WebhookEndpointId, WebhookMessageId,
-};
+use gardien_core::{AccountId, AuditEventId, OrganizationId, WebhookEndpointId, WebhookMessageId};
 use sqlx::types::Json;
 use sqlx::{Encode, Executor, IntoArguments, Type};
 use time::OffsetDateTime;
@@ -126,8 +124,7 @@ const ENDPOINT_COLUMNS: &str =
     "id, organization_id, url, description, event_types, enabled, created_by, created_at";
 const MESSAGE_COLUMNS: &str = "id, endpoint_id, event_type, audit_event_id, payload, \
     created_at, status, attempts, next_attempt_at";
-const ATTEMPT_COLUMNS: &str =
-    "message_id, attempted_at, http_status, error, duration_ms, response";
+const ATTEMPT_COLUMNS: &str = "message_id, attempted_at, http_status, error, duration_ms, response";
 
 /// `organization_id = $n`, or `IS NULL` for the deployment's endpoints
 /// (one statement text per case, so each keeps its index).
@@ -155,7 +152,9 @@ fn endpoint(row: &impl RowExt) -> Result<WebhookEndpoint, StoreError> {
     };
     Ok(WebhookEndpoint {
         id: WebhookEndpointId::from_uuid(row.uuid("id")?),
-        organization_id: row.opt_uuid("organization_id")?.map(OrganizationId::from_uuid),
+        organization_id: row
+            .opt_uuid("organization_id")?
+            .map(OrganizationId::from_uuid),
         url: row.text("url")?,
         description: row.text("description")?,
         events: EventFilter::from_stored(events),
@@ -182,7 +181,8 @@ fn message(row: &impl RowExt) -> Result<WebhookMessage, StoreError> {
 }
 
 fn attempt(row: &impl RowExt) -> Result<WebhookAttempt, StoreError> {
-    let corrupt = |e: std::num::TryFromIntError| StoreError::Corrupt(format!("webhook attempt: {e}"));
+    let corrupt =
+        |e: std::num::TryFromIntError| StoreError::Corrupt(format!("webhook attempt: {e}"));
     Ok(WebhookAttempt {
         message_id: WebhookMessageId::from_uuid(row.uuid("message_id")?),
         attempted_at: row.time("attempted_at")?,
@@ -469,7 +469,11 @@ where
         if DB::rows_affected(&updated) == 0 {
             return Ok(());
         }
-        let response: String = attempt.response.chars().take(WEBHOOK_RESPONSE_MAX).collect();
+        let response: String = attempt
+            .response
+            .chars()
+            .take(WEBHOOK_RESPONSE_MAX)
+            .collect();
         sqlx::query(&format!(
             "INSERT INTO webhook_attempts (id, {ATTEMPT_COLUMNS}) \
              VALUES ($1, $2, $3, NULLIF($4, -1), $5, $6, $7)"

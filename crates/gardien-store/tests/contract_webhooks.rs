@@ -9,8 +9,8 @@ use gardien_core::audit::{Actor, AuditEvent};
 use gardien_core::webhook::EventFilter;
 use gardien_core::{AuditEventId, Organization, OrganizationId, WebhookEndpointId};
 use gardien_store::{
-    both_backends, PageRequest, Store, StoreError, WebhookAttempt, WebhookEndpoint,
-    WebhookOutcome, WebhookStatus,
+    both_backends, PageRequest, Store, StoreError, WebhookAttempt, WebhookEndpoint, WebhookOutcome,
+    WebhookStatus,
 };
 use time::{Duration, OffsetDateTime};
 
