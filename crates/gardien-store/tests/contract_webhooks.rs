@@ -252,9 +252,9 @@ both_backends! {
         let to_hook = claimed.iter().find(|d| d.message.endpoint_id == hook.id).unwrap().message.id;
 
         let mut tx = store.begin().await.unwrap();
-        assert_eq!(tx.webhook_endpoints(Some(acme)).await.unwrap(), [hook.clone()]);
+        assert_eq!(tx.webhook_endpoints(Some(acme)).await.unwrap(), std::slice::from_ref(&hook));
         assert!(tx.webhook_endpoints(Some(globex)).await.unwrap().is_empty());
-        assert_eq!(tx.webhook_endpoints(None).await.unwrap(), [deployment.clone()]);
+        assert_eq!(tx.webhook_endpoints(None).await.unwrap(), std::slice::from_ref(&deployment));
         assert_eq!(tx.webhook_endpoint(Some(acme), hook.id).await.unwrap(), Some(hook.clone()));
         assert_eq!(tx.webhook_endpoint(Some(globex), hook.id).await.unwrap(), None);
         assert_eq!(tx.webhook_endpoint(None, hook.id).await.unwrap(), None);
