@@ -55,6 +55,8 @@ pub enum ValidationError {
     /// A redirect URI a client may not register, and why.
     #[error("{0}")]
     RedirectUri(String),
+    #[error("'{0}' is not a webhook URL: give an absolute http:// or https:// address, such as https://portal.example.com/hooks/gardien")]
+    WebhookUrl(String),
 }
 
 impl ValidationError {
@@ -86,6 +88,7 @@ impl ValidationError {
             Self::VatNumber => "vat-number",
             Self::RegistrationNumber => "registration-number",
             Self::RedirectUri(_) => "redirect-uri",
+            Self::WebhookUrl(_) => "webhook-url",
         }
     }
 }

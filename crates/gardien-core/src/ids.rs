@@ -76,3 +76,12 @@ id_type!(
     /// Identifies an API key of a host back end (the check API).
     ApiKeyId
 );
+id_type!(
+    /// Identifies a webhook endpoint (see [`crate::webhook`]).
+    WebhookEndpointId
+);
+id_type!(
+    /// Identifies a webhook message: its `webhook-id` header, the same on
+    /// every attempt, so that receivers recognise a retry.
+    WebhookMessageId
+);

@@ -23,6 +23,7 @@ pub mod role;
 pub mod session;
 pub mod text;
 pub mod token;
+pub mod webhook;
 
 pub use account::{Account, EmailChange, EmailVerification, PasswordReset};
 pub use consent::{Consent, PrivacyPolicy};

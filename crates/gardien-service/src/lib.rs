@@ -28,6 +28,7 @@ mod roles;
 mod session;
 mod signup;
 mod team;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -76,6 +77,7 @@ pub use signup::{SignUpForm, SignedUp};
 pub use team::{
     member_filter, Acting, MemberList, MemberQuery, TEAM_INVITE, TEAM_MANAGE, TEAM_READ,
 };
+pub use webhooks::{CreatedWebhook, WebhookInput};
 
 /// The use cases, over one store. Cheap to share behind an `Arc`.
 pub struct Services {

@@ -204,6 +204,29 @@ pub trait Store: Send + Sync + 'static {
         id: gardien_core::ApiKeyId,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+
+    // Webhooks (see `crate::webhooks`)
+    /// Leases up to `limit` pending webhook messages due at `now` for
+    /// `lease`, as [`Store::claim_mail`] does for mail: concurrent workers
+    /// never send one message at the same time. Each counts as an attempt.
+    async fn claim_webhooks(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: u32,
+    ) -> Result<Vec<crate::WebhookDelivery>, StoreError>;
+    /// Logs an attempt and moves its message on (delivered, retried later
+    /// or abandoned) in one transaction.
+    async fn record_webhook_attempt(
+        &self,
+        attempt: &crate::WebhookAttempt,
+        outcome: crate::WebhookOutcome,
+    ) -> Result<(), StoreError>;
+    /// Notified after every commit of this store that enqueued webhook
+    /// messages, so that the worker delivers them at once.
+    fn webhook_wake(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        None
+    }
 }
 
 /// One database transaction. Every write of the product goes through one.
@@ -571,6 +594,47 @@ pub trait Transaction: Send {
     ) -> Result<Page<AuditEvent>, StoreError>;
     async fn enqueue_mail(&mut self, mail: &NewMail, now: OffsetDateTime)
         -> Result<(), StoreError>;
+
+    // Webhooks (see `crate::webhooks`). `append_audit_event` also puts a
+    // message in the webhook outbox for each enabled endpoint (of the
+    // event's organization or of the deployment) that wants the event.
+    /// `secret` (`whsec_…`) is kept to sign deliveries; never read back here.
+    async fn insert_webhook_endpoint(
+        &mut self,
+        endpoint: &crate::WebhookEndpoint,
+        secret: &str,
+    ) -> Result<(), StoreError>;
+    /// The endpoints of `organization` (`None`: the deployment's), oldest first.
+    async fn webhook_endpoints(
+        &mut self,
+        organization: Option<OrganizationId>,
+    ) -> Result<Vec<crate::WebhookEndpoint>, StoreError>;
+    async fn webhook_endpoint(
+        &mut self,
+        organization: Option<OrganizationId>,
+        id: gardien_core::WebhookEndpointId,
+    ) -> Result<Option<crate::WebhookEndpoint>, StoreError>;
+    /// Deletes the endpoint with its messages and delivery log;
+    /// [`StoreError::NotFound`] when `organization` has no such endpoint.
+    async fn delete_webhook_endpoint(
+        &mut self,
+        organization: Option<OrganizationId>,
+        id: gardien_core::WebhookEndpointId,
+    ) -> Result<crate::WebhookEndpoint, StoreError>;
+    /// The endpoint's delivery log: messages newest first, with their attempts.
+    async fn webhook_deliveries(
+        &mut self,
+        endpoint: gardien_core::WebhookEndpointId,
+        page: PageRequest,
+    ) -> Result<Page<crate::WebhookLogEntry>, StoreError>;
+    /// Makes a message of the endpoint due again at `now` (same id, fresh
+    /// schedule); [`StoreError::NotFound`] for another endpoint's message.
+    async fn replay_webhook_message(
+        &mut self,
+        endpoint: gardien_core::WebhookEndpointId,
+        message: gardien_core::WebhookMessageId,
+        now: OffsetDateTime,
+    ) -> Result<crate::WebhookMessage, StoreError>;
 
     // Privacy policy consents (flow 7)
     /// Records an acceptance; accepting a version again keeps the first time.

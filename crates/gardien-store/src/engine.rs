@@ -25,6 +25,7 @@ use crate::authz::AuthzSql;
 use crate::oidc::OidcSql;
 use crate::roles::RolesSql;
 use crate::rows::{self, DbTime, RowExt};
+use crate::webhooks::WebhookSql;
 use crate::{
     sql, AccountDetails, Backend, MemberFilter, MemberSummary, NewAccount, NewMail, OutboxMessage,
     Page, PageRequest, Store, StoreError, Transaction,
@@ -85,11 +86,25 @@ fn claim_mail_sql<DB: Dialect>() -> String {
 /// A store over a pool of one back end.
 pub(crate) struct SqlStore<DB: Database> {
     pub(crate) pool: Pool<DB>,
+    /// Told of every commit that enqueued webhook messages.
+    webhook_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// A transaction of one back end; sqlx rolls it back when dropped uncommitted.
 pub(crate) struct SqlTx<DB: Database> {
     tx: sqlx::Transaction<'static, DB>,
+    webhook_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Whether this transaction put messages in the webhook outbox.
+    enqueued_webhooks: bool,
+}
+
+impl<DB: Database> SqlStore<DB> {
+    pub(crate) fn new(pool: Pool<DB>) -> Self {
+        Self {
+            pool,
+            webhook_wake: Default::default(),
+        }
+    }
 }
 
 impl<DB: Dialect> SqlStore<DB> {
@@ -135,6 +150,8 @@ where
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
         Ok(Box::new(SqlTx {
             tx: self.begin_tx().await?,
+            webhook_wake: self.webhook_wake.clone(),
+            enqueued_webhooks: false,
         }))
     }
 
@@ -239,6 +256,32 @@ where
     ) -> Result<bool, StoreError> {
         AccessSql::<DB>::touch_api_key(&self.pool, id, at).await
     }
+
+    async fn claim_webhooks(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        limit: u32,
+    ) -> Result<Vec<crate::WebhookDelivery>, StoreError> {
+        let mut tx = self.begin_tx().await?;
+        let claimed = WebhookSql::<DB>::claim(&mut tx, now, now + lease, limit).await?;
+        tx.commit().await.map_err(map_error::<DB>)?;
+        Ok(claimed)
+    }
+
+    async fn record_webhook_attempt(
+        &self,
+        attempt: &crate::WebhookAttempt,
+        outcome: crate::WebhookOutcome,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_tx().await?;
+        WebhookSql::<DB>::record_attempt(&mut tx, attempt, outcome).await?;
+        tx.commit().await.map_err(map_error::<DB>)
+    }
+
+    fn webhook_wake(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        Some(self.webhook_wake.clone())
+    }
 }
 
 /// `text` as one FTS5 phrase: with the trigram tokenizer, a match is any
@@ -299,7 +342,11 @@ where
     for<'q> Option<Json<serde_json::Value>>: Encode<'q, DB>,
 {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(map_error::<DB>)
+        self.tx.commit().await.map_err(map_error::<DB>)?;
+        if self.enqueued_webhooks {
+            self.webhook_wake.notify_one();
+        }
+        Ok(())
     }
 
     async fn insert_account(&mut self, new: &NewAccount) -> Result<(), StoreError> {
@@ -1275,6 +1322,10 @@ where
             .execute(&mut *self.tx)
             .await
             .map_err(map_error::<DB>)?;
+        // The change, its event and its webhooks commit together.
+        if WebhookSql::<DB>::enqueue_for(&mut self.tx, event).await? > 0 {
+            self.enqueued_webhooks = true;
+        }
         Ok(())
     }
 
@@ -1690,5 +1741,53 @@ where
         use_at: Option<OffsetDateTime>,
     ) -> Result<Option<crate::Used<crate::RefreshTokenRecord>>, StoreError> {
         OidcSql::<DB>::refresh_token(&mut self.tx, hash, use_at).await
+    }
+
+    async fn insert_webhook_endpoint(
+        &mut self,
+        endpoint: &crate::WebhookEndpoint,
+        secret: &str,
+    ) -> Result<(), StoreError> {
+        WebhookSql::<DB>::insert_endpoint(&mut self.tx, endpoint, secret).await
+    }
+
+    async fn webhook_endpoints(
+        &mut self,
+        organization: Option<OrganizationId>,
+    ) -> Result<Vec<crate::WebhookEndpoint>, StoreError> {
+        WebhookSql::<DB>::endpoints(&mut self.tx, organization).await
+    }
+
+    async fn webhook_endpoint(
+        &mut self,
+        organization: Option<OrganizationId>,
+        id: gardien_core::WebhookEndpointId,
+    ) -> Result<Option<crate::WebhookEndpoint>, StoreError> {
+        WebhookSql::<DB>::endpoint(&mut self.tx, organization, id).await
+    }
+
+    async fn delete_webhook_endpoint(
+        &mut self,
+        organization: Option<OrganizationId>,
+        id: gardien_core::WebhookEndpointId,
+    ) -> Result<crate::WebhookEndpoint, StoreError> {
+        WebhookSql::<DB>::delete_endpoint(&mut self.tx, organization, id).await
+    }
+
+    async fn webhook_deliveries(
+        &mut self,
+        endpoint: gardien_core::WebhookEndpointId,
+        page: PageRequest,
+    ) -> Result<Page<crate::WebhookLogEntry>, StoreError> {
+        WebhookSql::<DB>::deliveries(&mut self.tx, endpoint, page).await
+    }
+
+    async fn replay_webhook_message(
+        &mut self,
+        endpoint: gardien_core::WebhookEndpointId,
+        message: gardien_core::WebhookMessageId,
+        now: OffsetDateTime,
+    ) -> Result<crate::WebhookMessage, StoreError> {
+        WebhookSql::<DB>::replay(&mut self.tx, endpoint, message, now).await
     }
 }

@@ -18,6 +18,7 @@ mod rows;
 mod sql;
 mod sqlite;
 pub mod test_support;
+mod webhooks;
 
 pub use api::*;
 pub use audit::{
@@ -27,6 +28,10 @@ pub use audit::{
 pub use authz::{ApiKey, AuthzCounters, AuthzListener, API_KEYS_CHANNEL, AUTHZ_CHANNEL};
 pub use error::StoreError;
 pub use oidc::{OidcClient, OidcCode, OidcGrant, RefreshTokenRecord, SigningKeyRecord, Used};
+pub use webhooks::{
+    WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookLogEntry, WebhookMessage,
+    WebhookOutcome, WebhookStatus, WEBHOOK_RESPONSE_MAX,
+};
 
 use std::sync::Arc;
 

@@ -71,7 +71,7 @@ impl SqlStore<Postgres> {
             .await
             .map_err(unavailable)?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self::new(pool))
     }
 }
 

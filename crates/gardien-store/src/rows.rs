@@ -35,6 +35,7 @@ pub(crate) trait RowExt {
     fn flag(&self, column: &str) -> Result<bool, StoreError>;
     fn int64(&self, column: &str) -> Result<i64, StoreError>;
     fn int32(&self, column: &str) -> Result<i32, StoreError>;
+    fn opt_int32(&self, column: &str) -> Result<Option<i32>, StoreError>;
     fn json(&self, column: &str) -> Result<Option<serde_json::Value>, StoreError>;
 }
 
@@ -85,6 +86,9 @@ where
         get(self, column)
     }
     fn int32(&self, column: &str) -> Result<i32, StoreError> {
+        get(self, column)
+    }
+    fn opt_int32(&self, column: &str) -> Result<Option<i32>, StoreError> {
         get(self, column)
     }
     fn json(&self, column: &str) -> Result<Option<serde_json::Value>, StoreError> {

@@ -74,7 +74,7 @@ impl SqlStore<Sqlite> {
             .await
             .map_err(|e| unavailable(e.to_string()))?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self::new(pool))
     }
 }
 

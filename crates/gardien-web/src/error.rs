@@ -257,6 +257,7 @@ fn field_of(error: &ValidationError) -> Option<String> {
         ValidationError::PhoneNumber => Some("phone".into()),
         ValidationError::VatNumber => Some("vat_number".into()),
         ValidationError::RegistrationNumber => Some("registration_number".into()),
+        ValidationError::WebhookUrl(_) => Some("url".into()),
         ValidationError::UnknownValue(..)
         | ValidationError::RedirectUri(_)
         | ValidationError::ResourceType(_)
@@ -489,6 +490,7 @@ pub fn validation_message(t: &Translator, error: &ValidationError) -> String {
         ValidationError::PasswordTooShort { min } => t.get_with(&key, &[("min", min.to_string())]),
         ValidationError::PermissionKey(value)
         | ValidationError::UnknownValue(value, _)
+        | ValidationError::WebhookUrl(value)
         | ValidationError::ResourceType(value) => t.get_with(&key, &[("value", value.clone())]),
         ValidationError::RedirectUri(reason) => t.get_with(&key, &[("reason", reason.clone())]),
         _ => t.get(&key),

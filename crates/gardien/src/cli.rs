@@ -35,6 +35,42 @@ pub enum Command {
     /// OpenID Connect signing keys.
     #[command(subcommand)]
     OidcKey(OidcKeyCommand),
+    /// Deployment-wide webhook endpoints: each receives the events of every
+    /// organization (an organization's own endpoints are made through its API).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Add a deployment-wide endpoint and print its signing secret, shown this once.
+    Create {
+        /// Where events are POSTed (http:// or https://).
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// Event types and prefixes to send, comma-separated (such as
+        /// `membership.*,member.assigned`) [default: every event].
+        #[arg(long, value_name = "TYPES", default_value = "")]
+        events: String,
+        /// What the endpoint is for.
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        description: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// List the deployment-wide endpoints.
+    List {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Delete a deployment-wide endpoint and its delivery log.
+    Delete {
+        /// The endpoint's id (from `create` or `list`).
+        #[arg(value_name = "ID")]
+        id: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
 }
 
 #[derive(Debug, Subcommand)]

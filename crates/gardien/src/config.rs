@@ -50,6 +50,16 @@ pub struct Settings {
     #[arg(long, env = "GARDIEN_MAIL_LEASE_SECONDS", value_name = "SECONDS")]
     pub mail_lease_seconds: Option<u64>,
 
+    /// Delays in seconds between a failed webhook delivery and the next
+    /// attempt, comma-separated; after the last one the message is abandoned
+    /// [default: 5,300,1800,7200,18000,36000,36000].
+    #[arg(long, env = "GARDIEN_WEBHOOK_RETRY_SECONDS", value_name = "SECONDS,…")]
+    pub webhook_retry_seconds: Option<String>,
+
+    /// How long one webhook delivery may take, in seconds (1 to 60) [default: 10].
+    #[arg(long, env = "GARDIEN_WEBHOOK_TIMEOUT_SECONDS", value_name = "SECONDS")]
+    pub webhook_timeout_seconds: Option<u64>,
+
     /// SMTP server host name.
     #[arg(long, env = "GARDIEN_SMTP_HOST", value_name = "HOST")]
     pub smtp_host: Option<String>,
@@ -168,6 +178,7 @@ pub struct Config {
     pub database_url: String,
     pub public_url: String,
     pub mail: MailConfig,
+    pub webhooks: WebhookConfig,
     /// Explicit secret key (base64); `None` means the one kept in the data folder.
     pub secret_key: Option<String>,
     pub log_format: LogFormat,
@@ -194,6 +205,13 @@ pub struct MailConfig {
     pub from: String,
     pub lease_seconds: u64,
     pub transport: MailTransportConfig,
+}
+
+/// How webhooks are delivered.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub retry: gardien_core::webhook::RetrySchedule,
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -244,6 +262,8 @@ impl Settings {
             mail_dir,
             mail_from,
             mail_lease_seconds,
+            webhook_retry_seconds,
+            webhook_timeout_seconds,
             smtp_host,
             smtp_port,
             smtp_tls,
@@ -345,6 +365,10 @@ impl Settings {
         };
         let silent_assignment_types =
             silent_assignment_types(self.silent_assignment_types.as_deref())?;
+        let webhooks = webhook_config(
+            self.webhook_retry_seconds.as_deref(),
+            self.webhook_timeout_seconds,
+        )?;
         let invitation_days = match self.invitation_days {
             None => gardien_service::INVITATION_LIFETIME_DAYS,
             Some(days @ 1..=90) => days,
@@ -374,6 +398,7 @@ impl Settings {
                 lease_seconds: self.mail_lease_seconds.unwrap_or(60).max(1),
                 transport,
             },
+            webhooks,
             secret_key: self.secret_key,
             log_format: self.log_format.unwrap_or_default(),
         })
@@ -411,6 +436,30 @@ fn privacy_policy(
 }
 
 /// `invoice, mailbox` → the resource types, each checked like an assignment's.
+fn webhook_config(retry: Option<&str>, timeout: Option<u64>) -> Result<WebhookConfig, ConfigError> {
+    let retry = match retry {
+        None => gardien_core::webhook::RetrySchedule::default(),
+        Some(text) => gardien_core::webhook::RetrySchedule::parse(text).map_err(|e| {
+            ConfigError(format!(
+                "the webhook retry delays are not valid: {e}; give seconds separated by commas, such as 5,300,1800 (set --webhook-retry-seconds or GARDIEN_WEBHOOK_RETRY_SECONDS)"
+            ))
+        })?,
+    };
+    let timeout = match timeout {
+        None => 10,
+        Some(seconds @ 1..=60) => seconds,
+        Some(seconds) => {
+            return Err(ConfigError(format!(
+                "a webhook time-out of {seconds} seconds is out of range: give 1 to 60 seconds (set --webhook-timeout-seconds or GARDIEN_WEBHOOK_TIMEOUT_SECONDS)"
+            )))
+        }
+    };
+    Ok(WebhookConfig {
+        retry,
+        timeout: std::time::Duration::from_secs(timeout),
+    })
+}
+
 fn silent_assignment_types(list: Option<&str>) -> Result<Vec<String>, ConfigError> {
     list.unwrap_or_default()
         .split(',')
@@ -601,6 +650,25 @@ mod tests {
             let error = set(bad).resolve().unwrap_err().to_string();
             assert!(error.contains("--invitation-days"), "{error}");
         }
+    }
+
+    #[test]
+    fn webhook_retries_and_time_out_have_defaults_and_are_checked() {
+        let config = Settings::default().resolve().unwrap();
+        assert_eq!(config.webhooks.retry.max_attempts(), 8);
+        assert_eq!(config.webhooks.timeout.as_secs(), 10);
+        let set = |retry: &str, timeout| Settings {
+            webhook_retry_seconds: Some(retry.into()),
+            webhook_timeout_seconds: Some(timeout),
+            ..Settings::default()
+        };
+        let config = set("1, 2", 3).resolve().unwrap();
+        assert_eq!(config.webhooks.retry.max_attempts(), 3);
+        assert_eq!(config.webhooks.timeout.as_secs(), 3);
+        let error = set("1,soon", 3).resolve().unwrap_err().to_string();
+        assert!(error.contains("--webhook-retry-seconds"), "{error}");
+        let error = set("1", 0).resolve().unwrap_err().to_string();
+        assert!(error.contains("--webhook-timeout-seconds"), "{error}");
     }
 
     #[test]

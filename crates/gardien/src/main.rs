@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use gardien::cli::{ApiKeyCommand, Cli, Command, MailCommand, OidcClientCommand, OidcKeyCommand};
+use gardien::cli::{
+    ApiKeyCommand, Cli, Command, MailCommand, OidcClientCommand, OidcKeyCommand, WebhookCommand,
+};
 use gardien::config::{Config, Settings};
 use gardien::startup::{open_store, shutdown_signal};
 use gardien::{telemetry, Application};
@@ -88,7 +90,100 @@ async fn run(command: Command) -> Result<(), String> {
         Command::ApiKey(command) => api_key(command).await,
         Command::OidcClient(command) => oidc_client(command).await,
         Command::OidcKey(command) => oidc_key(command).await,
+        Command::Webhook(command) => webhook(command).await,
     }
+}
+
+/// `gardien webhook …`: deployment-wide endpoints, made by the operator.
+async fn webhook(command: WebhookCommand) -> Result<(), String> {
+    let settings = match &command {
+        WebhookCommand::Create { settings, .. }
+        | WebhookCommand::Delete { settings, .. }
+        | WebhookCommand::List { settings } => settings.clone(),
+    };
+    let config = configure(settings)?;
+    let store = open_store(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let services = gardien_service::Services::new(store, config.public_url.clone());
+    match command {
+        WebhookCommand::Create {
+            url,
+            events,
+            description,
+            ..
+        } => {
+            let input = gardien_service::WebhookInput {
+                url,
+                description,
+                events: events
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            };
+            let created =
+                services
+                    .create_deployment_webhook(&input)
+                    .await
+                    .map_err(|e| match e {
+                        gardien_service::ServiceError::InvalidItems(errors) => errors
+                            .iter()
+                            .map(|(field, error)| {
+                                format!("--{}: {error}", field.split('[').next().unwrap_or(field))
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        other => other.to_string(),
+                    })?;
+            println!("id: {}", created.endpoint.id);
+            println!("secret: {}", created.secret);
+            eprintln!("Keep the secret now: it is not shown again. The receiver verifies each delivery's webhook-signature with it.");
+        }
+        WebhookCommand::Delete { id, .. } => {
+            let id = id
+                .trim()
+                .parse::<gardien_core::WebhookEndpointId>()
+                .map_err(|_| {
+                    format!(
+                        "'{id}' is not a webhook endpoint id (a UUID, from `gardien webhook list`)"
+                    )
+                })?;
+            let endpoint = services
+                .delete_deployment_webhook(id)
+                .await
+                .map_err(|e| match e {
+                    gardien_service::ServiceError::NotFound => format!(
+                        "no deployment-wide endpoint has the id {id} (see `gardien webhook list`)"
+                    ),
+                    other => other.to_string(),
+                })?;
+            println!("deleted {} ({})", endpoint.id, endpoint.url);
+        }
+        WebhookCommand::List { .. } => {
+            let endpoints = services
+                .deployment_webhooks()
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("id\turl\tevents\tdescription");
+            for endpoint in endpoints {
+                let events = endpoint.events.items().join(",");
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    endpoint.id,
+                    endpoint.url,
+                    if events.is_empty() {
+                        "*".into()
+                    } else {
+                        events
+                    },
+                    endpoint.description
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `gardien oidc-client …`: the OpenID Connect provider's clients.

@@ -1,5 +1,5 @@
 //! Start-up and shutdown: open the database (running migrations), start the
-//! mail worker, bind the listener, serve until asked to stop, then drain.
+//! mail and webhook workers, bind the listener, serve until asked to stop, then drain.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,6 +28,8 @@ pub enum StartError {
     Serve(std::io::Error),
     #[error("cannot load the authorization index: {0}")]
     Authz(#[from] gardien_service::ServiceError),
+    #[error("{0}")]
+    Webhooks(#[from] gardien_webhook::WebhookError),
 }
 
 /// A configured, bound, ready-to-serve Gardien.
@@ -35,6 +37,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     worker: gardien_mail::Worker,
+    webhook_worker: gardien_webhook::Worker,
     config: Config,
     /// On PostgreSQL: applies other instances' access changes (see `gardien-service`'s `authz.rs`).
     authz_listener: Option<gardien_service::AuthzListenerHandle>,
@@ -47,6 +50,14 @@ impl Application {
         let secret_key = secret::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
         let store = open_store(&config.database_url).await?;
         let worker = crate::mail::worker(&config.mail, store.clone())?;
+        let webhook_worker = gardien_webhook::Worker::new(
+            store.clone(),
+            gardien_webhook::WebhookSettings {
+                schedule: config.webhooks.retry.clone(),
+                timeout: config.webhooks.timeout,
+                ..Default::default()
+            },
+        )?;
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -89,6 +100,7 @@ impl Application {
             listener,
             state,
             worker,
+            webhook_worker,
             config,
             authz_listener,
         })
@@ -128,6 +140,7 @@ impl Application {
     ) -> Result<(), StartError> {
         let listen = self.local_addr();
         let (stop_tx, stop_rx) = watch::channel(false);
+        let webhook_worker = tokio::spawn(self.webhook_worker.run(stop_rx.clone()));
         let worker = tokio::spawn(self.worker.run(stop_rx));
         let retention = self
             .config
@@ -150,6 +163,7 @@ impl Application {
         .map_err(StartError::Serve)?;
         let _ = stop_tx.send(true);
         let _ = worker.await;
+        let _ = webhook_worker.await;
         if let Some(retention) = retention {
             retention.abort();
         }

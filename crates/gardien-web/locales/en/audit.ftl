@@ -38,6 +38,7 @@ audit-group-organization = organization
 audit-group-api_key = API key
 audit-group-role = role
 audit-group-audit = audit trail
+audit-group-webhook = webhook
 
 audit-action-account-signed-up = Signed up
 audit-action-account-email-verified = Verified their email address
@@ -71,6 +72,9 @@ audit-action-organization-ownership-transferred = Handed the organization’s ow
 audit-action-api-key-created = Created an API key
 audit-action-api-key-revoked = Revoked an API key
 audit-action-audit-purged = Deleted events older than the retention period
+audit-action-webhook-created = Added a webhook endpoint
+audit-action-webhook-deleted = Deleted a webhook endpoint
+audit-action-webhook-replayed = Sent a webhook again
 
 audit-month-1 = Jan
 audit-month-2 = Feb

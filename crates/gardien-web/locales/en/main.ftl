@@ -98,6 +98,7 @@ validation-control-characters = This field contains invisible control characters
 validation-permission-key = “{ $value }” is not a permission key: use lowercase words separated by dots, such as mail.read.
 validation-resource-type = “{ $value }” is not a resource type: start with a lowercase letter, then use lowercase letters, digits, “_”, “-” or “.”, such as order.
 validation-unknown-value = “{ $value }” is not one of the accepted values.
+validation-webhook-url = “{ $value }” is not a webhook address: give an absolute http:// or https:// URL, such as https://portal.example.com/hooks/gardien.
 validation-malformed-token = This link is incomplete or damaged. Copy the whole link from the email and try again.
 validation-password-too-short = Use at least { $min } characters. A few unrelated words make a strong password that is easy to remember.
 validation-password-too-long = A password cannot be longer than { $max } characters.

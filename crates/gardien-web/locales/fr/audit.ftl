@@ -38,6 +38,7 @@ audit-group-organization = organisation
 audit-group-api_key = clé d’API
 audit-group-role = rôle
 audit-group-audit = journal d’audit
+audit-group-webhook = webhook
 
 audit-action-account-signed-up = S’est inscrit
 audit-action-account-email-verified = A confirmé son adresse e-mail
@@ -71,6 +72,9 @@ audit-action-organization-ownership-transferred = A transmis la propriété de l
 audit-action-api-key-created = A créé une clé d’API
 audit-action-api-key-revoked = A révoqué une clé d’API
 audit-action-audit-purged = Événements plus anciens que la durée de conservation supprimés
+audit-action-webhook-created = A ajouté un point de réception de webhooks
+audit-action-webhook-deleted = A supprimé un point de réception de webhooks
+audit-action-webhook-replayed = A renvoyé un webhook
 
 audit-month-1 = janv.
 audit-month-2 = févr.

@@ -98,6 +98,7 @@ validation-control-characters = Ce champ contient des caractères de contrôle i
 validation-permission-key = « { $value } » n’est pas une clé de permission : utilisez des mots en minuscules séparés par des points, comme mail.read.
 validation-resource-type = « { $value } » n’est pas un type de ressource : commencez par une lettre minuscule, puis utilisez des lettres minuscules, des chiffres, « _ », « - » ou « . », comme order.
 validation-unknown-value = « { $value } » ne fait pas partie des valeurs acceptées.
+validation-webhook-url = « { $value } » n’est pas une adresse de webhook : donnez une URL absolue en http:// ou https://, par exemple https://portail.example.com/hooks/gardien.
 validation-malformed-token = Ce lien est incomplet ou abîmé. Copiez le lien entier depuis l’e-mail et réessayez.
 validation-password-too-short = Utilisez au moins { $min } caractères. Quelques mots sans rapport entre eux font un mot de passe solide et facile à retenir.
 validation-password-too-long = Un mot de passe ne peut pas dépasser { $max } caractères.

@@ -21,6 +21,7 @@ pub mod roles;
 pub mod session;
 pub mod settings;
 pub mod signup;
+pub mod webhooks;
 
 use std::sync::LazyLock;
 
@@ -216,6 +217,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.title = "Gardien".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
+    doc.merge(<webhooks::WebhooksDoc as OpenApi>::openapi());
     checks::document_security(&mut doc);
     doc.info.description = Some(
         "Team and access management for B2B customer portals. Errors are RFC 9457 \
@@ -343,6 +345,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .merge(checks::routes())
         .merge(access::routes())
+        .merge(webhooks::routes())
 }
 
 /// The OpenAPI document (this one).

@@ -53,7 +53,7 @@ pub(crate) fn action_label(t: &Translator, action: &str) -> String {
 }
 
 /// The groups of actions offered as prefixes in the filter.
-const ACTION_GROUPS: [&str; 9] = [
+const ACTION_GROUPS: [&str; 10] = [
     "account",
     "session",
     "invitation",
@@ -63,10 +63,11 @@ const ACTION_GROUPS: [&str; 9] = [
     "api_key",
     "role",
     "audit",
+    "webhook",
 ];
 
 /// Every action that has words, offered one by one in the filter.
-const KNOWN_ACTIONS: [&str; 44] = [
+const KNOWN_ACTIONS: [&str; 47] = [
     "account.signed_up",
     "account.email_verified",
     "account.verification_resent",
@@ -111,6 +112,9 @@ const KNOWN_ACTIONS: [&str; 44] = [
     "api_key.created",
     "api_key.revoked",
     "audit.purged",
+    "webhook.created",
+    "webhook.deleted",
+    "webhook.replayed",
 ];
 
 #[derive(Debug, Default, Deserialize)]

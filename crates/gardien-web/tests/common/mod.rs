@@ -99,6 +99,21 @@ impl Store for StubStore {
     ) -> Result<bool, StoreError> {
         Ok(false)
     }
+    async fn claim_webhooks(
+        &self,
+        _now: OffsetDateTime,
+        _lease: time::Duration,
+        _limit: u32,
+    ) -> Result<Vec<gardien_store::WebhookDelivery>, StoreError> {
+        Ok(Vec::new())
+    }
+    async fn record_webhook_attempt(
+        &self,
+        _attempt: &gardien_store::WebhookAttempt,
+        _outcome: gardien_store::WebhookOutcome,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 pub fn app_with(public_url: &str, ready: bool) -> Router {
