@@ -24,6 +24,14 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; frame-ancestors 'none'; \
      form-action 'self'; base-uri 'none'; object-src 'none'";
+/// The policy of a page whose form may end, through redirects, at an OpenID
+/// Connect client's registered redirect URI (the login and the organization
+/// picker of an authorization request, the consent and logout pages):
+/// browsers apply `form-action` to every redirect that follows the post, so
+/// `'self'` would stop the person on Gardien. The forms themselves post to
+/// Gardien, and scripts stay limited to `'self'`.
+pub(crate) const CSP_LEADING_TO_CLIENT: &str =
+    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 const PERMISSIONS_POLICY: &str =
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()";
 const HSTS: &str = "max-age=63072000";

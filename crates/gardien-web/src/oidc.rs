@@ -174,13 +174,14 @@ fn step_response(
         AuthorizeStep::PickOrganization => {
             Ok(Redirect::to(&crate::pages::pick_then(&authorize_again(params))).into_response())
         }
-        AuthorizeStep::Consent(view) => Ok(render(&ConsentPage {
-            page,
-            csrf,
-            view,
-            fields: authorize_fields(params),
-        })?
-        .into_response()),
+        AuthorizeStep::Consent(view) => Ok(crate::pages::leading_to_client(render(
+            &ConsentPage {
+                page,
+                csrf,
+                view,
+                fields: authorize_fields(params),
+            },
+        )?)),
     }
 }
 
@@ -244,28 +245,39 @@ fn logout_fields(params: &LogoutParams) -> Vec<(&'static str, String)> {
     .collect()
 }
 
-async fn run_logout(
-    state: &AppState,
+/// What both logout handlers take from the request.
+struct LogoutRequest {
     page: PageContext,
     csrf: CsrfToken,
     context: gardien_core::audit::RequestContext,
     signed_in: MaybeSignedIn,
     jar: axum_extra::extract::CookieJar,
+}
+
+async fn run_logout(
+    state: &AppState,
+    request: LogoutRequest,
     params: LogoutParams,
     confirmed: bool,
 ) -> Result<Response, ApiError> {
+    let LogoutRequest {
+        page,
+        csrf,
+        context,
+        signed_in,
+        jar,
+    } = request;
     let step = state
         .services
         .oidc_logout(&params, signed_in.0.as_ref(), confirmed, &context)
         .await?;
     match step {
         LogoutStep::Refused(reason) => refused_page(page, reason),
-        LogoutStep::Confirm => Ok(render(&LogoutPage {
+        LogoutStep::Confirm => Ok(crate::pages::leading_to_client(render(&LogoutPage {
             page,
             csrf,
             fields: logout_fields(&params),
-        })?
-        .into_response()),
+        })?)),
         LogoutStep::Done(to) => {
             let jar = jar.add(removal_cookie(&state.settings));
             let to = to.unwrap_or_else(|| "/login".to_owned());
@@ -286,7 +298,14 @@ async fn logout(
     let Ok(Query(params)) = params else {
         return refused_page(page, "the logout request cannot be read".into());
     };
-    run_logout(&state, page, csrf, context, signed_in, jar, params, false).await
+    let request = LogoutRequest {
+        page,
+        csrf,
+        context,
+        signed_in,
+        jar,
+    };
+    run_logout(&state, request, params, false).await
 }
 
 async fn logout_confirmed(
@@ -303,7 +322,14 @@ async fn logout_confirmed(
     };
     // The confirmation form never carries a hint: the person said yes.
     params.id_token_hint = None;
-    run_logout(&state, page, csrf, context, signed_in, jar, params, true).await
+    let request = LogoutRequest {
+        page,
+        csrf,
+        context,
+        signed_in,
+        jar,
+    };
+    run_logout(&state, request, params, true).await
 }
 
 // ---- back channel ----

@@ -74,14 +74,21 @@ pub(super) async fn show(
     page: PageContext,
     csrf: CsrfToken,
     query: Result<axum::extract::Query<NextQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Html<String>, ApiError> {
-    render(&LoginPage {
+) -> Result<Response, ApiError> {
+    let next = query.ok().and_then(|q| local_path(q.next.as_deref()));
+    let leads_on = next.is_some();
+    let html = render(&LoginPage {
         page,
         csrf,
         email: String::new(),
         failed: false,
         error: None,
-        next: query.ok().and_then(|q| local_path(q.next.as_deref())),
+        next,
+    })?;
+    Ok(if leads_on {
+        super::leading_to_client(html)
+    } else {
+        html.into_response()
     })
 }
 
@@ -131,7 +138,7 @@ pub(super) async fn submit(
                 error: None,
                 next,
             })?;
-            Ok((StatusCode::UNAUTHORIZED, html).into_response())
+            Ok(super::leading_to_client((StatusCode::UNAUTHORIZED, html)))
         }
         Err(other) => Err(other.into()),
     }
@@ -164,13 +171,18 @@ pub(super) async fn choose(
         return Ok(Redirect::to(&login_then(next.as_deref())).into_response());
     };
     let choices = state.services.organization_choices(&current).await?;
-    Ok(render(&SelectOrganizationPage {
+    let leads_on = next.is_some();
+    let html = render(&SelectOrganizationPage {
         page,
         csrf,
         choices,
         next,
-    })?
-    .into_response())
+    })?;
+    Ok(if leads_on {
+        super::leading_to_client(html)
+    } else {
+        html.into_response()
+    })
 }
 
 /// The login page, then `next`.

@@ -318,6 +318,17 @@ fn path_without_lang(uri: &Uri) -> String {
     }
 }
 
+/// A page whose form may lead to an OpenID Connect client (see
+/// [`crate::middleware::CSP_LEADING_TO_CLIENT`]).
+pub(crate) fn leading_to_client(html: impl IntoResponse) -> Response {
+    let mut response = html.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static(crate::middleware::CSP_LEADING_TO_CLIENT),
+    );
+    response
+}
+
 /// A local path to send the browser back to, or `/`: never another site.
 pub(crate) fn safe_return_path(candidate: Option<&str>) -> &str {
     match candidate {
