@@ -28,6 +28,8 @@ pub enum StartError {
     Serve(std::io::Error),
     #[error("cannot load the authorization index: {0}")]
     Authz(#[from] gardien_service::ServiceError),
+    #[error("{0}")]
+    Demo(#[from] crate::demo::DemoError),
 }
 
 /// A configured, bound, ready-to-serve Gardien.
@@ -77,6 +79,11 @@ impl Application {
             .with_silent_assignment_types(config.silent_assignment_types.clone())
             .with_invitation_lifetime_days(config.invitation_days);
         services.load_authz().await?;
+        // Before the mail worker runs: the seeder reads the demo people's
+        // links from the outbox.
+        if let Some(demo) = &config.demo {
+            crate::demo::seed(&services, demo, &config.public_url, &config.data_dir).await?;
+        }
         let state = AppState::with_services(services, settings);
         let authz_listener = gardien_service::spawn_authz_listener(
             state.services.clone(),
