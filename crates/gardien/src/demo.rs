@@ -16,9 +16,7 @@ use std::time::Duration;
 
 use gardien_core::audit::RequestContext;
 use gardien_core::{Email, Language, OrganizationId};
-use gardien_service::{
-    AcceptForm, CurrentSession, InviteForm, ServiceError, Services, SignUpForm,
-};
+use gardien_service::{AcceptForm, CurrentSession, InviteForm, ServiceError, Services, SignUpForm};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -152,7 +150,15 @@ async fn seed_people(services: &Services, context: &RequestContext) -> Result<()
 
     // Julie: invited by Claire as a new account, then by Paul as the
     // account she now has (seed 000: one login, several organizations).
-    let token = invite(services, &claire, boulangerie, MAIL, "mail_management", context).await?;
+    let token = invite(
+        services,
+        &claire,
+        boulangerie,
+        MAIL,
+        "mail_management",
+        context,
+    )
+    .await?;
     accept_as_new_account(services, &token, MAIL, context).await?;
     let token = invite(services, &paul, cabinet, MAIL, "mail_management", context).await?;
     let julie = log_in(services, MAIL.email, context).await?;
@@ -340,7 +346,10 @@ async fn portal_file(
 ) -> Result<PortalFile, DemoError> {
     let path = data_dir.join(PORTAL_FILE);
     if let Some(existing) = read_portal_file(&path) {
-        let live = services.api_key_by_secret(&existing.api_key).await?.is_some();
+        let live = services
+            .api_key_by_secret(&existing.api_key)
+            .await?
+            .is_some();
         if live
             && existing.issuer == public_url
             && existing.portal_url == demo.portal_url
@@ -370,7 +379,9 @@ async fn portal_client(
     _services: &Services,
     _portal_url: &str,
 ) -> Result<(String, String), DemoError> {
-    tracing::warn!("this Gardien has no OpenID Connect provider yet: the demo portal cannot log in");
+    tracing::warn!(
+        "this Gardien has no OpenID Connect provider yet: the demo portal cannot log in"
+    );
     Ok((String::new(), String::new()))
 }
 
@@ -403,7 +414,10 @@ mod tests {
             Some("abc-DEF_123")
         );
         assert_eq!(link_token(text, "/verify-email/"), None);
-        assert_eq!(link_token("…/invitations/ plus rien", "/invitations/"), None);
+        assert_eq!(
+            link_token("…/invitations/ plus rien", "/invitations/"),
+            None
+        );
     }
 
     #[test]

@@ -170,12 +170,12 @@ pub fn explain(reason: &str, organization: &str) -> String {
         "removed" => format!("Vous avez été retiré de l'équipe de {organization}."),
         "not_a_member" => format!("Vous n'êtes pas membre de l'équipe de {organization}."),
         "invited" => format!("Votre invitation dans {organization} n'a pas encore été acceptée."),
-        "pending_activation" => format!(
-            "Votre compte attend l'activation d'un administrateur de {organization}."
-        ),
-        "denied_by_override" => format!(
-            "Un administrateur de {organization} vous a retiré ce droit individuellement."
-        ),
+        "pending_activation" => {
+            format!("Votre compte attend l'activation d'un administrateur de {organization}.")
+        }
+        "denied_by_override" => {
+            format!("Un administrateur de {organization} vous a retiré ce droit individuellement.")
+        }
         "not_assigned" => "Cette ressource ne vous a pas été attribuée.".to_owned(),
         _ => format!("Votre rôle dans {organization} ne comprend pas ce droit."),
     }

@@ -49,7 +49,10 @@ impl PortalConfig {
             ))
         })?;
         let gardien: GardienLink = serde_json::from_str(&text).map_err(|e| {
-            ConfigError(format!("{} is not Gardien's demo file: {e}", path.display()))
+            ConfigError(format!(
+                "{} is not Gardien's demo file: {e}",
+                path.display()
+            ))
         })?;
         Self::new(gardien, listen, public_url)
     }
@@ -128,8 +131,12 @@ mod tests {
     fn mistakes_say_what_to_do() {
         let err = PortalConfig::new(link(), "localhost", None).unwrap_err();
         assert!(err.0.contains("127.0.0.1:8090"), "{err}");
-        let err = PortalConfig::from_file(Path::new("/nonexistent/demo-portal.json"), "127.0.0.1:8090", None)
-            .unwrap_err();
+        let err = PortalConfig::from_file(
+            Path::new("/nonexistent/demo-portal.json"),
+            "127.0.0.1:8090",
+            None,
+        )
+        .unwrap_err();
         assert!(err.0.contains("--demo"), "{err}");
         let no_client = GardienLink {
             client_id: String::new(),

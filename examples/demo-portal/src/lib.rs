@@ -57,12 +57,13 @@ pub enum PortalError {
 impl Portal {
     /// Binds `config.listen`.
     pub async fn build(config: PortalConfig) -> Result<Self, PortalError> {
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| PortalError::Bind {
-                addr: config.listen,
-                source,
-            })?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| PortalError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
         Self::with_listener(listener, config)
     }
 
@@ -81,7 +82,8 @@ impl Portal {
             &config.gardien.client_secret,
             format!("{}/callback", config.public_url),
         );
-        let checker = checks::Checker::new(http, &config.gardien.issuer, config.gardien.api_key.clone());
+        let checker =
+            checks::Checker::new(http, &config.gardien.issuer, config.gardien.api_key.clone());
         Ok(Self {
             listener,
             state: Arc::new(AppState {

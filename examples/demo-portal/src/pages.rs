@@ -243,7 +243,12 @@ fn render(status: StatusCode, page: &impl Template) -> Response {
     }
 }
 
-fn problem(status: StatusCode, title: &'static str, message: String, retry: Option<&'static str>) -> Response {
+fn problem(
+    status: StatusCode,
+    title: &'static str,
+    message: String,
+    retry: Option<&'static str>,
+) -> Response {
     render(
         status,
         &ProblemPage {
@@ -496,7 +501,11 @@ async fn invoice_pdf(
         format!("Date : {}", invoice.issued),
         invoice.label.to_owned(),
         format!("Montant TTC : {}", invoice.amount()),
-        if invoice.paid { "Payée".into() } else { "À payer".into() },
+        if invoice.paid {
+            "Payée".into()
+        } else {
+            "À payer".into()
+        },
     ];
     pdf_response(
         &format!("facture-{}.pdf", invoice.number),
@@ -552,7 +561,12 @@ fn local_path(next: Option<&str>) -> String {
     }
 }
 
-fn cookie(state: &AppState, name: &'static str, value: String, max_age: std::time::Duration) -> Cookie<'static> {
+fn cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    max_age: std::time::Duration,
+) -> Cookie<'static> {
     Cookie::build((name, value))
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -589,7 +603,8 @@ async fn start_login(state: &AppState, jar: CookieJar, next: String, select: boo
             return problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Connexion impossible pour le moment",
-                "Le service de connexion (Gardien) ne répond pas. Réessayez dans un instant.".into(),
+                "Le service de connexion (Gardien) ne répond pas. Réessayez dans un instant."
+                    .into(),
                 Some("/login"),
             );
         }
@@ -675,9 +690,9 @@ async fn callback(
         id_token: identity.id_token,
         expires_at: std::time::Instant::now() + SESSION_LIFETIME,
     });
-    let jar = jar
-        .remove(removal(LOGIN_COOKIE))
-        .add(cookie(&state, SESSION_COOKIE, id, SESSION_LIFETIME));
+    let jar =
+        jar.remove(removal(LOGIN_COOKIE))
+            .add(cookie(&state, SESSION_COOKIE, id, SESSION_LIFETIME));
     (jar, Redirect::to(&pending.next)).into_response()
 }
 
