@@ -249,14 +249,18 @@ pub const FORMALITIES: &[Formality] = &[
 /// `1 234,50 €`.
 pub fn euros(cents: u32) -> String {
     let units = (cents / 100).to_string();
-    let mut grouped = String::new();
-    for (i, digit) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
-            grouped.push('\u{202f}');
-        }
-        grouped.push(digit);
-    }
-    format!("{grouped},{:02}\u{a0}€", cents % 100)
+    // Digits are ASCII: groups of three from the right, the first shorter.
+    let head = match units.len() % 3 {
+        0 => 3.min(units.len()),
+        short => short,
+    };
+    let mut groups = vec![&units[..head]];
+    groups.extend(
+        units.as_bytes()[head..]
+            .chunks(3)
+            .filter_map(|group| std::str::from_utf8(group).ok()),
+    );
+    format!("{},{:02}\u{a0}€", groups.join("\u{202f}"), cents % 100)
 }
 
 /// A one-page PDF standing for a scanned document: a title and lines of
