@@ -52,6 +52,9 @@ pub enum ValidationError {
     VatNumber,
     #[error("the registration number is not valid")]
     RegistrationNumber,
+    /// A redirect URI a client may not register, and why.
+    #[error("{0}")]
+    RedirectUri(String),
 }
 
 impl ValidationError {
@@ -82,6 +85,7 @@ impl ValidationError {
             Self::TooManyLines { .. } => "too-many-lines",
             Self::VatNumber => "vat-number",
             Self::RegistrationNumber => "registration-number",
+            Self::RedirectUri(_) => "redirect-uri",
         }
     }
 }

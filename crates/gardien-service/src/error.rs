@@ -85,6 +85,10 @@ pub enum ServiceError {
     /// role in use without a replacement).
     #[error(transparent)]
     Role(#[from] gardien_core::role::RoleError),
+    /// Something the operator must fix (a signing key made with another
+    /// secret key); logged, answered as a server error.
+    #[error("{0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -17,6 +17,8 @@ mod import;
 mod invitations;
 mod member_admin;
 mod my_sessions;
+mod oidc;
+mod oidc_clients;
 mod ownership;
 mod password;
 mod password_reset;
@@ -59,6 +61,11 @@ pub use invitations::{
 };
 pub use member_admin::{MemberInfo, MemberInfoPatch};
 pub use my_sessions::MySession;
+pub use oidc::{
+    AuthorizeStep, ClientCredentials, ConsentView, LogoutParams, LogoutStep, OidcFailure,
+    TokenRequest, TokenResponse, REFRESH_TOKEN_PREFIX,
+};
+pub use oidc_clients::{CreatedOidcClient, NewOidcClient, CLIENT_SECRET_PREFIX};
 pub use ownership::{HandOver, HandedOver};
 pub use password::PasswordHasher;
 pub use personal_data::EXPORT_AUDIT_EVENTS_MAX;
@@ -89,6 +96,8 @@ pub struct Services {
     silent_assignment_types: std::collections::BTreeSet<String>,
     /// How many days an emailed invitation link works.
     invitation_lifetime_days: u32,
+    /// The deployment secret the OpenID Connect signing keys derive from.
+    oidc_secret: [u8; 32],
 }
 
 impl Services {
@@ -104,7 +113,20 @@ impl Services {
             catalog: Arc::new(gardien_core::permission::PermissionCatalog::built_in().clone()),
             silent_assignment_types: Default::default(),
             invitation_lifetime_days: INVITATION_LIFETIME_DAYS,
+            oidc_secret: {
+                // Until the deployment's secret is given: this process's own.
+                let mut bytes = [0u8; 32];
+                OsRng.fill_bytes(&mut bytes);
+                bytes
+            },
         }
+    }
+
+    /// The deployment's secret key, from which the OpenID Connect signing
+    /// keys derive: every instance of a deployment must have the same one.
+    pub fn with_signing_secret(mut self, secret: [u8; 32]) -> Self {
+        self.oidc_secret = secret;
+        self
     }
 
     /// How many days an emailed invitation link works (default

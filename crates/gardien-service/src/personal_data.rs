@@ -191,6 +191,8 @@ impl Services {
         ))
         .map_err(|e| ServiceError::Invalid(vec![("email", e)]))?;
         tx.anonymize_account(id, &tombstone, now).await?;
+        tx.revoke_oidc_grants_of_account(id, "account_deleted", now)
+            .await?;
         // No personal data in the event: the actor is the anonymized row.
         let mut event = audit(
             context,

@@ -233,6 +233,9 @@ impl Services {
             Ok(()) | Err(StoreError::NotFound(_)) => {}
             Err(other) => return Err(other.into()),
         }
+        // What clients were given from this session ends with it.
+        tx.revoke_oidc_grants_of_session(&current.session.id, "logged_out", now)
+            .await?;
         tx.append_audit_event(&audit(
             context,
             now,

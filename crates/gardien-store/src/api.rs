@@ -736,4 +736,71 @@ pub trait Transaction: Send {
         membership: MembershipId,
         resource: &gardien_core::evaluator::ResourceRef,
     ) -> Result<Option<gardien_core::access::Assignment>, StoreError>;
+
+    // OpenID Connect provider (see `oidc.rs`)
+    async fn insert_oidc_client(&mut self, client: &crate::OidcClient) -> Result<(), StoreError>;
+    async fn oidc_client(
+        &mut self,
+        id: uuid::Uuid,
+    ) -> Result<Option<crate::OidcClient>, StoreError>;
+    async fn oidc_clients(&mut self) -> Result<Vec<crate::OidcClient>, StoreError>;
+    /// Revokes a live client and its grants; `false` when none is live.
+    async fn revoke_oidc_client(
+        &mut self,
+        id: uuid::Uuid,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Every signing key, newest first.
+    async fn oidc_signing_keys(&mut self) -> Result<Vec<crate::SigningKeyRecord>, StoreError>;
+    /// Retires the active signing key and makes `key` the active one.
+    async fn rotate_oidc_signing_key(
+        &mut self,
+        key: &crate::SigningKeyRecord,
+    ) -> Result<(), StoreError>;
+    async fn insert_oidc_grant(&mut self, grant: &crate::OidcGrant) -> Result<(), StoreError>;
+    async fn oidc_grant(&mut self, id: uuid::Uuid) -> Result<Option<crate::OidcGrant>, StoreError>;
+    /// Revokes a live grant; whether it was live.
+    async fn revoke_oidc_grant(
+        &mut self,
+        id: uuid::Uuid,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Revokes the live grants made from a Gardien session; how many.
+    async fn revoke_oidc_grants_of_session(
+        &mut self,
+        session: &TokenHash,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+    /// Revokes the live grants of an account; how many.
+    async fn revoke_oidc_grants_of_account(
+        &mut self,
+        account: AccountId,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+    async fn insert_oidc_code(
+        &mut self,
+        hash: &TokenHash,
+        code: &crate::OidcCode,
+    ) -> Result<(), StoreError>;
+    /// Marks a code used at `at`: its record, and whether this was its first use.
+    async fn use_oidc_code(
+        &mut self,
+        hash: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<Option<crate::Used<crate::OidcCode>>, StoreError>;
+    async fn insert_oidc_refresh_token(
+        &mut self,
+        hash: &TokenHash,
+        token: &crate::RefreshTokenRecord,
+    ) -> Result<(), StoreError>;
+    /// A refresh token's record; with `use_at`, also marks it used then
+    /// (`first_use` tells whether this call did).
+    async fn oidc_refresh_token(
+        &mut self,
+        hash: &TokenHash,
+        use_at: Option<OffsetDateTime>,
+    ) -> Result<Option<crate::Used<crate::RefreshTokenRecord>>, StoreError>;
 }

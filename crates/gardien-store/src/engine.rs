@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::access::AccessSql;
 use crate::audit::AuditSql;
 use crate::authz::AuthzSql;
+use crate::oidc::OidcSql;
 use crate::roles::RolesSql;
 use crate::rows::{self, DbTime, RowExt};
 use crate::{
@@ -1591,5 +1592,103 @@ where
         resource: &gardien_core::evaluator::ResourceRef,
     ) -> Result<Option<gardien_core::access::Assignment>, StoreError> {
         AccessSql::<DB>::delete_assignment(&mut self.tx, organization, membership, resource).await
+    }
+
+    async fn insert_oidc_client(&mut self, client: &crate::OidcClient) -> Result<(), StoreError> {
+        OidcSql::<DB>::insert_client(&mut self.tx, client).await
+    }
+
+    async fn oidc_client(&mut self, id: Uuid) -> Result<Option<crate::OidcClient>, StoreError> {
+        OidcSql::<DB>::client(&mut self.tx, id).await
+    }
+
+    async fn oidc_clients(&mut self) -> Result<Vec<crate::OidcClient>, StoreError> {
+        OidcSql::<DB>::clients(&mut self.tx).await
+    }
+
+    async fn revoke_oidc_client(
+        &mut self,
+        id: Uuid,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        OidcSql::<DB>::revoke_client(&mut self.tx, id, at).await
+    }
+
+    async fn oidc_signing_keys(&mut self) -> Result<Vec<crate::SigningKeyRecord>, StoreError> {
+        OidcSql::<DB>::signing_keys(&mut self.tx).await
+    }
+
+    async fn rotate_oidc_signing_key(
+        &mut self,
+        key: &crate::SigningKeyRecord,
+    ) -> Result<(), StoreError> {
+        OidcSql::<DB>::rotate_signing_key(&mut self.tx, key).await
+    }
+
+    async fn insert_oidc_grant(&mut self, grant: &crate::OidcGrant) -> Result<(), StoreError> {
+        OidcSql::<DB>::insert_grant(&mut self.tx, grant).await
+    }
+
+    async fn oidc_grant(&mut self, id: Uuid) -> Result<Option<crate::OidcGrant>, StoreError> {
+        OidcSql::<DB>::grant(&mut self.tx, id).await
+    }
+
+    async fn revoke_oidc_grant(
+        &mut self,
+        id: Uuid,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        OidcSql::<DB>::revoke_grant(&mut self.tx, id, reason, at).await
+    }
+
+    async fn revoke_oidc_grants_of_session(
+        &mut self,
+        session: &TokenHash,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        OidcSql::<DB>::revoke_grants_of_session(&mut self.tx, session, reason, at).await
+    }
+
+    async fn revoke_oidc_grants_of_account(
+        &mut self,
+        account: AccountId,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        OidcSql::<DB>::revoke_grants_of_account(&mut self.tx, account, reason, at).await
+    }
+
+    async fn insert_oidc_code(
+        &mut self,
+        hash: &TokenHash,
+        code: &crate::OidcCode,
+    ) -> Result<(), StoreError> {
+        OidcSql::<DB>::insert_code(&mut self.tx, hash, code).await
+    }
+
+    async fn use_oidc_code(
+        &mut self,
+        hash: &TokenHash,
+        at: OffsetDateTime,
+    ) -> Result<Option<crate::Used<crate::OidcCode>>, StoreError> {
+        OidcSql::<DB>::use_code(&mut self.tx, hash, at).await
+    }
+
+    async fn insert_oidc_refresh_token(
+        &mut self,
+        hash: &TokenHash,
+        token: &crate::RefreshTokenRecord,
+    ) -> Result<(), StoreError> {
+        OidcSql::<DB>::insert_refresh_token(&mut self.tx, hash, token).await
+    }
+
+    async fn oidc_refresh_token(
+        &mut self,
+        hash: &TokenHash,
+        use_at: Option<OffsetDateTime>,
+    ) -> Result<Option<crate::Used<crate::RefreshTokenRecord>>, StoreError> {
+        OidcSql::<DB>::refresh_token(&mut self.tx, hash, use_at).await
     }
 }

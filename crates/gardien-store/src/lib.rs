@@ -11,6 +11,7 @@ mod audit;
 mod authz;
 mod engine;
 mod error;
+mod oidc;
 mod postgres;
 mod roles;
 mod rows;
@@ -25,6 +26,7 @@ pub use audit::{
 };
 pub use authz::{ApiKey, AuthzCounters, AuthzListener, API_KEYS_CHANNEL, AUTHZ_CHANNEL};
 pub use error::StoreError;
+pub use oidc::{OidcClient, OidcCode, OidcGrant, RefreshTokenRecord, SigningKeyRecord, Used};
 
 use std::sync::Arc;
 

@@ -258,6 +258,7 @@ fn field_of(error: &ValidationError) -> Option<String> {
         ValidationError::VatNumber => Some("vat_number".into()),
         ValidationError::RegistrationNumber => Some("registration_number".into()),
         ValidationError::UnknownValue(..)
+        | ValidationError::RedirectUri(_)
         | ValidationError::ResourceType(_)
         | ValidationError::MalformedToken => None,
     }
@@ -333,6 +334,10 @@ impl From<ServiceError> for ApiError {
                 format!("a batch holds at most {max} checks: split it"),
             ),
             ServiceError::IndexOutOfDate => Self::unavailable(),
+            ServiceError::Internal(reason) => {
+                tracing::error!(%reason, "internal failure");
+                Self::internal()
+            }
             ServiceError::Role(error) => role_error(error),
             ServiceError::ImportFile(error) => {
                 let status = match error {
@@ -485,6 +490,7 @@ pub fn validation_message(t: &Translator, error: &ValidationError) -> String {
         ValidationError::PermissionKey(value)
         | ValidationError::UnknownValue(value, _)
         | ValidationError::ResourceType(value) => t.get_with(&key, &[("value", value.clone())]),
+        ValidationError::RedirectUri(reason) => t.get_with(&key, &[("reason", reason.clone())]),
         _ => t.get(&key),
     }
 }
@@ -530,7 +536,15 @@ pub(crate) async fn method_not_allowed() -> ApiError {
 
 /// Paths answered in JSON whatever the `Accept` header says.
 fn is_machine_path(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/") || path == "/healthz" || path == "/readyz"
+    path == "/api"
+        || path.starts_with("/api/")
+        || path == "/healthz"
+        || path == "/readyz"
+        || path.starts_with("/.well-known/")
+        || matches!(
+            path,
+            "/oidc/token" | "/oidc/userinfo" | "/oidc/jwks" | "/oidc/revoke" | "/oidc/introspect"
+        )
 }
 
 /// Whether the client wants problem JSON rather than an HTML page.
@@ -609,9 +623,16 @@ pub(crate) async fn render(request: Request, next: Next) -> Response {
 }
 
 /// An error status without a rendered body: the framework's own answers.
+/// Marks an error response whose body a specification defines (OAuth's
+/// `{"error": …}`, RFC 6749 §5.2): sent as it is, not as a problem.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SpecifiedBody;
+
 fn is_bare_error(response: &Response) -> bool {
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<SpecifiedBody>().is_some()
+    {
         return false;
     }
     let content_type = response

@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod error;
 pub mod i18n;
 mod middleware;
+mod oidc;
 pub mod pages;
 pub mod rate_limit;
 pub mod session;
@@ -29,9 +30,13 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(api::routes())
         .merge(pages::routes())
+        .merge(oidc::browser_routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed);
-    let checks = middleware::apply_lean(api::checks::key_routes(), state.clone());
+    let checks = middleware::apply_lean(
+        api::checks::key_routes().merge(oidc::back_channel_routes()),
+        state.clone(),
+    );
     checks
         .merge(middleware::apply(routes, state.clone()))
         .with_state(state)

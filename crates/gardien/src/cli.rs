@@ -29,6 +29,59 @@ pub enum Command {
     /// organization (keys of one organization are made on its team page or API).
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// OpenID Connect clients: the applications that sign people in through Gardien.
+    #[command(subcommand)]
+    OidcClient(OidcClientCommand),
+    /// OpenID Connect signing keys.
+    #[command(subcommand)]
+    OidcKey(OidcKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OidcClientCommand {
+    /// Register a client and print its id and secret (the secret is shown this once).
+    Create {
+        /// The application's name, shown on the consent page (such as "Client portal").
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// Where Gardien may send the browser back with a code; matched exactly. Repeatable.
+        #[arg(long = "redirect-uri", value_name = "URI", required = true)]
+        redirect_uris: Vec<String>,
+        /// Where Gardien may send the browser after a logout the client asked for. Repeatable.
+        #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A client that cannot keep a secret (single-page or native app): no secret, PKCE required.
+        #[arg(long)]
+        public: bool,
+        /// The deployment's own application: people are not asked to consent.
+        #[arg(long)]
+        first_party: bool,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// List the registered clients.
+    List {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Revoke a client: its secret and every token it holds stop working at once.
+    Revoke {
+        /// The client's id (from `create` or `list`).
+        #[arg(value_name = "CLIENT_ID")]
+        id: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OidcKeyCommand {
+    /// Make a new signing key the active one. The previous key stays in the
+    /// JWKS for a day, so tokens it signed still verify.
+    Rotate {
+        #[command(flatten)]
+        settings: Settings,
+    },
 }
 
 #[derive(Debug, Subcommand)]

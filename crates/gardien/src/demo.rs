@@ -350,9 +350,11 @@ async fn portal_file(
             .api_key_by_secret(&existing.api_key)
             .await?
             .is_some();
-        // Until Gardien has an OpenID Connect provider the client id stays
-        // empty; once it has, an empty id must be renewed (see portal_client).
-        if live && existing.issuer == public_url && existing.portal_url == demo.portal_url {
+        if live
+            && existing.issuer == public_url
+            && existing.portal_url == demo.portal_url
+            && !existing.client_id.is_empty()
+        {
             return Ok(existing);
         }
     }
@@ -374,13 +376,22 @@ async fn portal_file(
 /// Registers the portal as a first-party confidential OpenID Connect client:
 /// `(client id, client secret)`.
 async fn portal_client(
-    _services: &Services,
-    _portal_url: &str,
+    services: &Services,
+    portal_url: &str,
 ) -> Result<(String, String), DemoError> {
-    tracing::warn!(
-        "this Gardien has no OpenID Connect provider yet: the demo portal cannot log in"
-    );
-    Ok((String::new(), String::new()))
+    let created = services
+        .create_oidc_client(gardien_service::NewOidcClient {
+            name: "Portail de démonstration".into(),
+            kind: gardien_oidc::client::ClientKind::Confidential,
+            first_party: true,
+            redirect_uris: vec![format!("{portal_url}/callback")],
+            post_logout_redirect_uris: vec![format!("{portal_url}/")],
+        })
+        .await?;
+    let secret = created
+        .client_secret
+        .ok_or_else(|| DemoError("a confidential client came without a secret".into()))?;
+    Ok((created.client.id.to_string(), secret))
 }
 
 fn read_portal_file(path: &Path) -> Option<PortalFile> {

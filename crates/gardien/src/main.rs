@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use gardien::cli::{ApiKeyCommand, Cli, Command, MailCommand};
+use gardien::cli::{ApiKeyCommand, Cli, Command, MailCommand, OidcClientCommand, OidcKeyCommand};
 use gardien::config::{Config, Settings};
 use gardien::startup::{open_store, shutdown_signal};
 use gardien::{telemetry, Application};
@@ -86,7 +86,131 @@ async fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::ApiKey(command) => api_key(command).await,
+        Command::OidcClient(command) => oidc_client(command).await,
+        Command::OidcKey(command) => oidc_key(command).await,
     }
+}
+
+/// `gardien oidc-client …`: the OpenID Connect provider's clients.
+async fn oidc_client(command: OidcClientCommand) -> Result<(), String> {
+    let settings = match &command {
+        OidcClientCommand::Create { settings, .. }
+        | OidcClientCommand::List { settings }
+        | OidcClientCommand::Revoke { settings, .. } => settings.clone(),
+    };
+    let config = configure(settings)?;
+    let store = open_store(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let services = gardien_service::Services::new(store, config.public_url.clone());
+    match command {
+        OidcClientCommand::Create {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            public,
+            first_party,
+            ..
+        } => {
+            let kind = if public {
+                gardien_oidc::client::ClientKind::Public
+            } else {
+                gardien_oidc::client::ClientKind::Confidential
+            };
+            let created = services
+                .create_oidc_client(gardien_service::NewOidcClient {
+                    name,
+                    kind,
+                    first_party,
+                    redirect_uris,
+                    post_logout_redirect_uris,
+                })
+                .await
+                .map_err(|e| match e {
+                    gardien_service::ServiceError::Invalid(errors) => errors
+                        .iter()
+                        .map(|(field, error)| {
+                            format!(
+                                "--{}: {error}",
+                                field.replace('_', "-").trim_end_matches('s')
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    other => other.to_string(),
+                })?;
+            println!("client_id: {}", created.client.id);
+            if let Some(secret) = created.client_secret {
+                println!("client_secret: {secret}");
+                eprintln!("Keep the secret now: it is not shown again.");
+            }
+            println!("issuer: {}", config.public_url);
+            println!(
+                "discovery: {}/.well-known/openid-configuration",
+                config.public_url
+            );
+        }
+        OidcClientCommand::List { .. } => {
+            let clients = services.oidc_clients().await.map_err(|e| e.to_string())?;
+            if clients.is_empty() {
+                println!("no client (create one with `gardien oidc-client create`)");
+            }
+            for client in clients {
+                println!(
+                    "{}  {:<12} {}{}  {}{}",
+                    client.id,
+                    client.kind.as_str(),
+                    client.name,
+                    if client.first_party {
+                        " (first party)"
+                    } else {
+                        ""
+                    },
+                    client.redirect_uris.join(" "),
+                    if client.revoked_at.is_some() {
+                        "  REVOKED"
+                    } else {
+                        ""
+                    },
+                );
+            }
+        }
+        OidcClientCommand::Revoke { id, .. } => {
+            let parsed = uuid::Uuid::parse_str(id.trim()).map_err(|_| {
+                format!("'{id}' is not a client id (a UUID, from `gardien oidc-client list`)")
+            })?;
+            services
+                .revoke_oidc_client(parsed)
+                .await
+                .map_err(|e| match e {
+                    gardien_service::ServiceError::NotFound => format!(
+                        "no live client has the id {parsed} (see `gardien oidc-client list`)"
+                    ),
+                    other => other.to_string(),
+                })?;
+            println!("revoked {parsed}");
+        }
+    }
+    Ok(())
+}
+
+/// `gardien oidc-key rotate`.
+async fn oidc_key(command: OidcKeyCommand) -> Result<(), String> {
+    let OidcKeyCommand::Rotate { settings } = command;
+    let config = configure(settings)?;
+    let secret = gardien::secret::load_or_create(config.secret_key.as_deref(), &config.data_dir)
+        .map_err(|e| e.to_string())?;
+    let store = open_store(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let services = gardien_service::Services::new(store, config.public_url.clone())
+        .with_signing_secret(secret);
+    let kid = services
+        .rotate_oidc_signing_key()
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("active signing key: {kid}");
+    Ok(())
 }
 
 /// `gardien api-key …`: deployment-wide keys, made by the operator.

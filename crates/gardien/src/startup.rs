@@ -77,7 +77,8 @@ impl Application {
             .with_session_policy(config.session_policy)
             .with_permission_catalog(config.permission_catalog.clone())
             .with_silent_assignment_types(config.silent_assignment_types.clone())
-            .with_invitation_lifetime_days(config.invitation_days);
+            .with_invitation_lifetime_days(config.invitation_days)
+            .with_signing_secret(secret_key);
         services.load_authz().await?;
         // Before the mail worker runs: the seeder reads the demo people's
         // links from the outbox.

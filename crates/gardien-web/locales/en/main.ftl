@@ -246,3 +246,24 @@ email-change-confirm-submit = Confirm the new address
 email-change-done-title = Your login email has changed
 email-change-done-text = From now on, log in with { $email }.
 email-change-unusable-text = This link is unknown, already used or expired. Your login email has not changed: ask again from your profile.
+
+## OpenID Connect provider
+oidc-refused-title = Sign-in request refused
+oidc-refused-heading = This sign-in request cannot be followed
+oidc-refused-lead = The application that sent you here made a request Gardien cannot trust, so you were not sent back to it. Tell its developers what follows:
+oidc-consent-title = Share your access
+oidc-consent-heading = { $client } wants to sign you in
+oidc-consent-organization = For the organization { $organization }.
+oidc-consent-lead = If you allow it, Gardien will tell it:
+oidc-scope-openid = who you are (an identifier of your account)
+oidc-scope-email = your email address
+oidc-scope-profile = your name and language
+oidc-scope-organization = the organization you chose, your role and your rights there
+oidc-scope-offline-access = that it may stay signed in while you are away
+oidc-consent-allow = Allow
+oidc-consent-deny = Decline
+oidc-logout-title = Sign out
+oidc-logout-heading = Sign out of Gardien?
+oidc-logout-lead = An application asks to sign you out. You will be signed out of Gardien and of the applications you opened with it.
+oidc-logout-confirm = Sign out
+oidc-logout-cancel = Stay signed in

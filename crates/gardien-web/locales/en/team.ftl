@@ -166,6 +166,7 @@ problem-import-unknown-column-detail = The header row has a column that is not e
 problem-import-duplicate-column-title = Duplicate column
 problem-import-duplicate-column-detail = The header row names the same column twice.
 validation-vat-number = Enter a VAT number starting with its two-letter country code, such as FR40303265045.
+validation-redirect-uri = This redirect URI cannot be registered: { $reason }
 validation-registration-number = Enter the registration number as the registry prints it: letters, digits, spaces, dots, dashes or slashes, such as 732 829 320 00074.
 validation-too-many-lines = Use at most { $max } lines.
 import-issue-unknown-role = “{ $value }” is not a role of this organization.

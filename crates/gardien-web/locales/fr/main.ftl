@@ -246,3 +246,24 @@ email-change-confirm-submit = Confirmer la nouvelle adresse
 email-change-done-title = Votre e-mail de connexion a changé
 email-change-done-text = Désormais, connectez-vous avec { $email }.
 email-change-unusable-text = Ce lien est inconnu, déjà utilisé ou expiré. Votre e-mail de connexion n’a pas changé : refaites la demande depuis votre profil.
+
+## Fournisseur OpenID Connect
+oidc-refused-title = Demande de connexion refusée
+oidc-refused-heading = Cette demande de connexion ne peut pas être suivie
+oidc-refused-lead = L’application qui vous a envoyé ici a fait une demande à laquelle Gardien ne peut pas se fier : vous n’y avez donc pas été renvoyé. Transmettez ceci à ses développeurs :
+oidc-consent-title = Partager votre accès
+oidc-consent-heading = { $client } souhaite vous connecter
+oidc-consent-organization = Pour l’organisation { $organization }.
+oidc-consent-lead = Si vous l’autorisez, Gardien lui communiquera :
+oidc-scope-openid = qui vous êtes (un identifiant de votre compte)
+oidc-scope-email = votre adresse e-mail
+oidc-scope-profile = votre nom et votre langue
+oidc-scope-organization = l’organisation choisie, votre rôle et vos droits dans celle-ci
+oidc-scope-offline-access = qu’elle peut rester connectée en votre absence
+oidc-consent-allow = Autoriser
+oidc-consent-deny = Refuser
+oidc-logout-title = Déconnexion
+oidc-logout-heading = Se déconnecter de Gardien ?
+oidc-logout-lead = Une application demande à vous déconnecter. Vous serez déconnecté de Gardien et des applications ouvertes avec lui.
+oidc-logout-confirm = Se déconnecter
+oidc-logout-cancel = Rester connecté

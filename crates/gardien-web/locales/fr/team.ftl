@@ -166,6 +166,7 @@ problem-import-unknown-column-detail = La ligne d’en-tête contient une colonn
 problem-import-duplicate-column-title = Colonne en double
 problem-import-duplicate-column-detail = La ligne d’en-tête nomme deux fois la même colonne.
 validation-vat-number = Saisissez un numéro de TVA commençant par le code pays à deux lettres, par exemple FR40303265045.
+validation-redirect-uri = Cette URI de redirection ne peut pas être enregistrée : { $reason }
 validation-registration-number = Saisissez le numéro d’immatriculation tel que le registre l’imprime : lettres, chiffres, espaces, points, tirets ou barres obliques, par exemple 732 829 320 00074.
 validation-too-many-lines = Utilisez au plus { $max } lignes.
 import-issue-unknown-role = « { $value } » n’est pas un rôle de cette organisation.

@@ -28,6 +28,9 @@ struct LoginPage {
     failed: bool,
     /// Another refusal to show above the form (too many attempts).
     error: Option<String>,
+    /// Where to go once logged in (a path of Gardien, such as an OpenID
+    /// Connect authorization request).
+    next: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -36,15 +39,49 @@ pub(super) struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    next: Option<String>,
 }
 
-pub(super) async fn show(page: PageContext, csrf: CsrfToken) -> Result<Html<String>, ApiError> {
+/// `?next=` of the login page and the organization picker.
+#[derive(Deserialize)]
+pub(super) struct NextQuery {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// A `next` that stays on Gardien (see [`super::safe_return_path`]): an open
+/// redirect would make Gardien's login a phishing relay.
+pub(crate) fn local_path(next: Option<&str>) -> Option<String> {
+    match super::safe_return_path(next.map(str::trim)) {
+        "/" => None,
+        path => Some(path.to_owned()),
+    }
+}
+
+/// The organization picker, remembering where to go after it.
+fn picker(next: Option<&str>) -> String {
+    match next {
+        Some(next) => format!(
+            "/select-organization?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        ),
+        None => "/select-organization".to_owned(),
+    }
+}
+
+pub(super) async fn show(
+    page: PageContext,
+    csrf: CsrfToken,
+    query: Result<axum::extract::Query<NextQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Html<String>, ApiError> {
     render(&LoginPage {
         page,
         csrf,
         email: String::new(),
         failed: false,
         error: None,
+        next: query.ok().and_then(|q| local_path(q.next.as_deref())),
     })
 }
 
@@ -57,6 +94,7 @@ pub(super) async fn submit(
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
     let Form(form) = form?;
+    let next = local_path(form.next.as_deref());
     if let Err(refused) = state.rate_limits.login(context.ip.as_deref(), &form.email) {
         let html = render(&LoginPage {
             error: Some(rate_limit::message(&refused, &page.t)),
@@ -64,6 +102,7 @@ pub(super) async fn submit(
             csrf,
             email: form.email,
             failed: false,
+            next,
         })?;
         return Ok(rate_limit::refused_page(&refused, html));
     }
@@ -74,12 +113,14 @@ pub(super) async fn submit(
     {
         Ok(logged_in) => {
             let jar = jar.add(session_cookie(&state.settings, &logged_in.token));
-            let next = if logged_in.bound.is_some() {
-                "/"
-            } else {
-                "/select-organization"
+            // A request that asked for the login (an OpenID Connect client) decides
+            // itself whether an organization must be chosen.
+            let to = match next {
+                Some(next) => next,
+                None if logged_in.bound.is_some() => "/".to_owned(),
+                None => picker(None),
             };
-            Ok((jar, Redirect::to(next)).into_response())
+            Ok((jar, Redirect::to(&to)).into_response())
         }
         Err(ServiceError::LoginFailed) => {
             let html = render(&LoginPage {
@@ -88,6 +129,7 @@ pub(super) async fn submit(
                 email: form.email,
                 failed: true,
                 error: None,
+                next,
             })?;
             Ok((StatusCode::UNAUTHORIZED, html).into_response())
         }
@@ -101,6 +143,7 @@ struct SelectOrganizationPage {
     page: PageContext,
     csrf: CsrfToken,
     choices: Vec<OrganizationChoice>,
+    next: Option<String>,
 }
 
 impl SelectOrganizationPage {
@@ -114,22 +157,43 @@ pub(super) async fn choose(
     page: PageContext,
     csrf: CsrfToken,
     signed_in: MaybeSignedIn,
+    query: Result<axum::extract::Query<NextQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let next = query.ok().and_then(|q| local_path(q.next.as_deref()));
     let Some(current) = signed_in.0 else {
-        return Ok(Redirect::to("/login").into_response());
+        return Ok(Redirect::to(&login_then(next.as_deref())).into_response());
     };
     let choices = state.services.organization_choices(&current).await?;
     Ok(render(&SelectOrganizationPage {
         page,
         csrf,
         choices,
+        next,
     })?
     .into_response())
+}
+
+/// The login page, then `next`.
+pub(crate) fn login_then(next: Option<&str>) -> String {
+    match next {
+        Some(next) => format!(
+            "/login?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        ),
+        None => "/login".to_owned(),
+    }
+}
+
+/// The organization picker, then `next`.
+pub(crate) fn pick_then(next: &str) -> String {
+    picker(Some(next))
 }
 
 #[derive(Deserialize)]
 pub(super) struct ChooseForm {
     organization_id: String,
+    #[serde(default)]
+    next: Option<String>,
 }
 
 pub(super) async fn chosen(
@@ -147,7 +211,9 @@ pub(super) async fn chosen(
         .services
         .choose_organization(&current, organization, &context)
         .await?;
-    Ok(Redirect::to("/"))
+    Ok(Redirect::to(
+        local_path(form.next.as_deref()).as_deref().unwrap_or("/"),
+    ))
 }
 
 pub(super) async fn log_out(

@@ -39,6 +39,7 @@ use crate::error::ApiError;
 use crate::i18n::{Lang, Translator};
 use crate::state::AppState;
 use flash::Flash;
+pub(crate) use login::{login_then, pick_then};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
