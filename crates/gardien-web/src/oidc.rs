@@ -174,14 +174,14 @@ fn step_response(
         AuthorizeStep::PickOrganization => {
             Ok(Redirect::to(&crate::pages::pick_then(&authorize_again(params))).into_response())
         }
-        AuthorizeStep::Consent(view) => Ok(crate::pages::leading_to_client(render(
-            &ConsentPage {
+        AuthorizeStep::Consent(view) => {
+            Ok(crate::pages::leading_to_client(render(&ConsentPage {
                 page,
                 csrf,
                 view,
                 fields: authorize_fields(params),
-            },
-        )?)),
+            })?))
+        }
     }
 }
 

@@ -145,6 +145,24 @@ pub struct Settings {
     /// assignment never emails the member [default: none: every assignment is notified].
     #[arg(long, env = "GARDIEN_SILENT_ASSIGNMENT_TYPES", value_name = "TYPES")]
     pub silent_assignment_types: Option<String>,
+
+    /// Seed demo organizations, accounts, an API key and an OpenID Connect
+    /// client for the demo portal (examples/demo-portal) at start-up, once;
+    /// writes DATA_DIR/demo-portal.json [default: false].
+    #[arg(
+        long,
+        env = "GARDIEN_DEMO",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub demo: Option<bool>,
+
+    /// With --demo: where the demo portal runs; its login callback is
+    /// URL/callback [default: http://127.0.0.1:8090].
+    #[arg(long, env = "GARDIEN_DEMO_PORTAL_URL", value_name = "URL")]
+    pub demo_portal_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -198,6 +216,15 @@ pub struct Config {
     pub silent_assignment_types: Vec<String>,
     /// How many days an emailed invitation link works.
     pub invitation_days: u32,
+    /// `--demo`: what to seed at start-up (see `crate::demo`).
+    pub demo: Option<DemoConfig>,
+}
+
+/// The demo seeding of `--demo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoConfig {
+    /// The demo portal's base URL, without a trailing slash.
+    pub portal_url: String,
 }
 
 #[derive(Debug, Clone)]
@@ -280,7 +307,9 @@ impl Settings {
             session_lifetime_hours,
             authz_poll_ms,
             invitation_days,
-            silent_assignment_types
+            silent_assignment_types,
+            demo,
+            demo_portal_url
         );
         Ok(self)
     }
@@ -378,7 +407,9 @@ impl Settings {
                 )))
             }
         };
+        let demo = demo(self.demo, self.demo_portal_url)?;
         Ok(Config {
+            demo,
             invitation_days,
             session_policy,
             permission_catalog,
@@ -433,6 +464,23 @@ fn privacy_policy(
             })
         }
     }
+}
+
+/// `--demo` and the demo portal's address (default `http://127.0.0.1:8090`).
+fn demo(on: Option<bool>, portal_url: Option<String>) -> Result<Option<DemoConfig>, ConfigError> {
+    if on != Some(true) {
+        return Ok(None);
+    }
+    let portal_url = portal_url
+        .map(|u| u.trim().trim_end_matches('/').to_owned())
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "http://127.0.0.1:8090".into());
+    if !(portal_url.starts_with("http://") || portal_url.starts_with("https://")) {
+        return Err(ConfigError(format!(
+            "the demo portal URL '{portal_url}' must start with http:// or https:// (set --demo-portal-url or GARDIEN_DEMO_PORTAL_URL)"
+        )));
+    }
+    Ok(Some(DemoConfig { portal_url }))
 }
 
 /// `invoice, mailbox` → the resource types, each checked like an assignment's.
@@ -816,6 +864,36 @@ mod tests {
         .resolve()
         .unwrap_err();
         assert!(err.0.contains("--audit-retention-days"), "{err}");
+    }
+
+    #[test]
+    fn demo_is_off_by_default_and_names_the_portal() {
+        assert_eq!(Settings::default().resolve().unwrap().demo, None);
+        let on = Settings {
+            demo: Some(true),
+            ..Settings::default()
+        };
+        assert_eq!(
+            on.resolve().unwrap().demo.unwrap().portal_url,
+            "http://127.0.0.1:8090"
+        );
+        let elsewhere = Settings {
+            demo: Some(true),
+            demo_portal_url: Some("http://127.0.0.1:9000/".into()),
+            ..Settings::default()
+        };
+        assert_eq!(
+            elsewhere.resolve().unwrap().demo.unwrap().portal_url,
+            "http://127.0.0.1:9000"
+        );
+        let err = Settings {
+            demo: Some(true),
+            demo_portal_url: Some("portal.local".into()),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.0.contains("--demo-portal-url"), "{err}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod demo;
 mod mail;
 mod retention;
 pub mod secret;

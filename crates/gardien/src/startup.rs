@@ -30,6 +30,8 @@ pub enum StartError {
     Authz(#[from] gardien_service::ServiceError),
     #[error("{0}")]
     Webhooks(#[from] gardien_webhook::WebhookError),
+    #[error("{0}")]
+    Demo(#[from] crate::demo::DemoError),
 }
 
 /// A configured, bound, ready-to-serve Gardien.
@@ -89,6 +91,11 @@ impl Application {
             .with_invitation_lifetime_days(config.invitation_days)
             .with_signing_secret(secret_key);
         services.load_authz().await?;
+        // Before the mail worker runs: the seeder reads the demo people's
+        // links from the outbox.
+        if let Some(demo) = &config.demo {
+            crate::demo::seed(&services, demo, &config.public_url, &config.data_dir).await?;
+        }
         let state = AppState::with_services(services, settings);
         let authz_listener = gardien_service::spawn_authz_listener(
             state.services.clone(),
