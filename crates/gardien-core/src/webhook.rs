@@ -5,6 +5,7 @@
 //! of a message, and the retry schedule. No I/O: the store enqueues, the
 //! `gardien-webhook` worker delivers.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
@@ -170,6 +171,54 @@ pub fn parse_url(input: &str) -> Result<String, ValidationError> {
     Ok(url.to_string())
 }
 
+/// Whether a webhook may be sent to `ip`: a public unicast address. An
+/// endpoint is its organization's own public service, never a way into the
+/// deployment's network, so loopback, private (RFC 1918, unique local),
+/// link-local (cloud metadata at 169.254.169.254), shared (100.64/10),
+/// unspecified, broadcast, multicast, documentation, benchmarking and
+/// reserved addresses are refused, and so is an IPv4 address wrapped in
+/// IPv6 (mapped, NAT64) that would be refused itself.
+pub fn is_public_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (b == 18 || b == 19))
+        || a >= 240)
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    let segments = ip.segments();
+    if segments[0] == 0x64 && segments[1] == 0xff9b {
+        let [.., a, b, c, d] = ip.octets();
+        return is_public_v4(Ipv4Addr::new(a, b, c, d));
+    }
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        || (segments[0] & 0xfe00) == 0xfc00
+        || (segments[0] & 0xffc0) == 0xfe80
+        || (segments[0] == 0x2001 && segments[1] == 0x0db8)
+        || segments[..6] == [0; 6])
+}
+
 /// The body of the message telling of `event`:
 /// `{"type", "timestamp", "data": {organization_id, audit_event_id, actor,
 /// target, before, after}}`.
@@ -252,6 +301,51 @@ impl RetrySchedule {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_public_addresses_receive_webhooks() {
+        use std::net::IpAddr;
+        for public in [
+            "93.184.215.14",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "::ffff:1.1.1.1",
+        ] {
+            let ip: IpAddr = public.parse().unwrap();
+            assert!(super::is_public_address(ip), "{public}");
+        }
+        for internal in [
+            "127.0.0.1",
+            "127.8.9.10",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "0.1.2.3",
+            "255.255.255.255",
+            "224.0.0.1",
+            "192.0.2.1",
+            "198.18.0.1",
+            "240.0.0.1",
+            "::",
+            "::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "ff02::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a00:1",
+            "::127.0.0.1",
+        ] {
+            let ip: IpAddr = internal.parse().unwrap();
+            assert!(!super::is_public_address(ip), "{internal}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -78,6 +78,10 @@ pub enum ServiceError {
     /// Only the organization's owner hands its ownership over.
     #[error("only the organization's owner can hand its ownership over")]
     NotOwner,
+    /// A deployment-wide action (registering an OpenID Connect client)
+    /// asked with an organization's API key.
+    #[error("this needs a deployment-wide API key, not an organization's")]
+    DeploymentKeyRequired,
     /// The action needs an active member (a password-reset link).
     #[error("the member is not active")]
     MemberNotActive,

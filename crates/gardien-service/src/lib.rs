@@ -66,7 +66,7 @@ pub use oidc::{
     AuthorizeStep, ClientCredentials, ConsentView, LogoutParams, LogoutStep, OidcFailure,
     TokenRequest, TokenResponse, REFRESH_TOKEN_PREFIX,
 };
-pub use oidc_clients::{CreatedOidcClient, NewOidcClient, CLIENT_SECRET_PREFIX};
+pub use oidc_clients::{CreatedOidcClient, NewOidcClient, Operator, CLIENT_SECRET_PREFIX};
 pub use ownership::{HandOver, HandedOver};
 pub use password::PasswordHasher;
 pub use personal_data::EXPORT_AUDIT_EVENTS_MAX;

@@ -1,5 +1,6 @@
 //! The OpenID Connect provider's registered clients and signing keys, managed
-//! by the deployment's operator (command line, or a test). A client secret
+//! by the deployment's operator: on the command line, or through the API
+//! with a deployment-wide API key (an organization's key is refused). A client secret
 //! (`gcs_` + a 256-bit token) is shown once; only its SHA-256 is stored.
 //! Signing keys are derived from the deployment secret (see
 //! `gardien_oidc::keys`); the database holds their ids and public halves.
@@ -9,7 +10,7 @@ use gardien_core::{text, Token};
 use gardien_oidc::client::{self, ClientKind, MAX_REDIRECT_URIS, NAME_MAX};
 use gardien_oidc::keys::{PublicKey, SigningKey};
 use gardien_oidc::RETIRED_KEY_PUBLISHED;
-use gardien_store::{OidcClient, SigningKeyRecord, Transaction};
+use gardien_store::{ApiKey, OidcClient, SigningKeyRecord, Transaction};
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -18,6 +19,29 @@ use crate::{audit, new_token, ServiceError, Services};
 
 /// What every client secret starts with (recognizable by secret scanners).
 pub const CLIENT_SECRET_PREFIX: &str = "gcs_";
+
+/// Who manages the deployment's clients.
+#[derive(Debug, Clone)]
+pub enum Operator {
+    /// The operator at the command line.
+    CommandLine,
+    /// A host back end through the API, with a live API key.
+    Key(ApiKey),
+}
+
+impl Operator {
+    /// The actor recorded in the audit trail; an organization's key manages
+    /// no deployment-wide client.
+    fn actor(&self) -> Result<Actor, ServiceError> {
+        match self {
+            Operator::CommandLine => Ok(Actor::System),
+            Operator::Key(key) if key.organization_id.is_none() => {
+                Ok(Actor::ApiKey(key.id.as_uuid()))
+            }
+            Operator::Key(_) => Err(ServiceError::DeploymentKeyRequired),
+        }
+    }
+}
 
 /// A client to register.
 #[derive(Debug, Clone)]
@@ -72,8 +96,11 @@ impl Services {
     /// Registers a client of the OpenID Connect provider.
     pub async fn create_oidc_client(
         &self,
+        by: &Operator,
         new: NewOidcClient,
+        context: &RequestContext,
     ) -> Result<CreatedOidcClient, ServiceError> {
+        let actor = by.actor()?;
         let name = text::bounded(&new.name, "name", NAME_MAX)
             .map_err(|e| ServiceError::Invalid(vec![("name", e)]))?;
         let redirect_uris = uris("redirect_uris", &new.redirect_uris)?;
@@ -104,10 +131,10 @@ impl Services {
         let mut tx = self.store.begin().await?;
         tx.insert_oidc_client(&client).await?;
         let mut event = audit(
-            &RequestContext::default(),
+            context,
             now,
             None,
-            Actor::System,
+            actor,
             "oidc.client_created",
             Some(format!("oidc_client:{}", client.id)),
         );
@@ -127,30 +154,38 @@ impl Services {
     }
 
     /// Every registered client, revoked ones included.
-    pub async fn oidc_clients(&self) -> Result<Vec<OidcClient>, ServiceError> {
+    pub async fn oidc_clients(&self, by: &Operator) -> Result<Vec<OidcClient>, ServiceError> {
+        by.actor()?;
         let mut tx = self.store.begin().await?;
         Ok(tx.oidc_clients().await?)
     }
 
     /// Revokes a client: its credentials and every token it holds stop
     /// working at once.
-    pub async fn revoke_oidc_client(&self, id: Uuid) -> Result<(), ServiceError> {
+    pub async fn revoke_oidc_client(
+        &self,
+        by: &Operator,
+        id: Uuid,
+        context: &RequestContext,
+    ) -> Result<OidcClient, ServiceError> {
+        let actor = by.actor()?;
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
         if !tx.revoke_oidc_client(id, now).await? {
             return Err(ServiceError::NotFound);
         }
         tx.append_audit_event(&audit(
-            &RequestContext::default(),
+            context,
             now,
             None,
-            Actor::System,
+            actor,
             "oidc.client_revoked",
             Some(format!("oidc_client:{id}")),
         ))
         .await?;
+        let client = tx.oidc_client(id).await?.ok_or(ServiceError::NotFound)?;
         tx.commit().await?;
-        Ok(())
+        Ok(client)
     }
 
     /// Makes a new signing key the active one; the previous one stays in the

@@ -1,5 +1,5 @@
 //! The storage interface the service layer speaks to. Back ends implement it;
-//! the contract suite (`tests/contract.rs`) holds both to the same behaviour.
+//! the contract suite (`tests/contract/`) holds both to the same behaviour.
 
 use async_trait::async_trait;
 use gardien_core::audit::AuditEvent;

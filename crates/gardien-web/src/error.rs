@@ -308,6 +308,9 @@ impl From<ServiceError> for ApiError {
                 Self::specific(StatusCode::CONFLICT, "owner-must-hand-over")
             }
             ServiceError::NotOwner => Self::specific(StatusCode::FORBIDDEN, "not-owner"),
+            ServiceError::DeploymentKeyRequired => {
+                Self::specific(StatusCode::FORBIDDEN, "deployment-key-required")
+            }
             ServiceError::Lifecycle(LifecycleError::IllegalMove { .. }) => {
                 Self::specific(StatusCode::CONFLICT, "illegal-status-change")
             }

@@ -8,6 +8,7 @@
 //! record sends the message again when its lease expires, with the same
 //! `webhook-id`, so receivers can recognise the duplicate.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,10 @@ pub struct WebhookSettings {
     pub batch_size: u32,
     /// When failed deliveries are tried again.
     pub schedule: RetrySchedule,
+    /// Whether endpoints may be on loopback or private networks (local
+    /// development, tests). Off, a delivery goes only to public addresses,
+    /// checked on the address actually connected to (after DNS).
+    pub allow_private_networks: bool,
 }
 
 impl Default for WebhookSettings {
@@ -39,6 +44,7 @@ impl Default for WebhookSettings {
             timeout: Duration::from_secs(10),
             batch_size: 20,
             schedule: RetrySchedule::default(),
+            allow_private_networks: false,
         }
     }
 }
@@ -61,7 +67,11 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(store: Arc<dyn Store>, settings: WebhookSettings) -> Result<Self, WebhookError> {
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder();
+        if !settings.allow_private_networks {
+            client = client.dns_resolver(Arc::new(PublicOnly));
+        }
+        let client = client
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
             // A redirect is an answer that is not 2xx: the endpoint's
@@ -158,10 +168,20 @@ impl Worker {
         let message = &delivery.message;
         let attempted_at = OffsetDateTime::now_utc();
         let started = Instant::now();
+        let internal = if self.settings.allow_private_networks {
+            None
+        } else {
+            literal_internal_address(&delivery.url)
+        };
         let (http_status, error, response) = match webhook::secret_key(&delivery.secret) {
             Err(_) => (
                 None,
                 Some("the endpoint's secret is unusable".to_owned()),
+                String::new(),
+            ),
+            Ok(_) if internal.is_some() => (
+                None,
+                internal.map(|ip| NotPublic(ip.to_string()).to_string()),
                 String::new(),
             ),
             Ok(key) => {
@@ -236,8 +256,54 @@ async fn snippet(mut answer: reqwest::Response) -> String {
         .collect()
 }
 
+/// A delivery refused because its host is not a public address.
+#[derive(Debug, thiserror::Error)]
+#[error("refused: {0} is not a public address (endpoints on loopback or private networks need --webhook-allow-private-networks)")]
+struct NotPublic(String);
+
+/// Resolves host names to their public addresses only; a name with none is
+/// refused, so a name pointing inside the network (or made to, by a DNS
+/// answer changed after registration) reaches nothing.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|address| webhook::is_public_address(address.ip()))
+                .collect();
+            if addresses.is_empty() {
+                return Err(Box::new(NotPublic(host)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The URL's host when it is an IP address that is not public (a literal
+/// address is connected to without resolving).
+fn literal_internal_address(url: &str) -> Option<IpAddr> {
+    let url = reqwest::Url::parse(url).ok()?;
+    let host = url.host_str()?;
+    let ip: IpAddr = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()?;
+    (!webhook::is_public_address(ip)).then_some(ip)
+}
+
 /// Why a request got no answer, in a few words for the delivery log.
 fn describe(error: &reqwest::Error) -> String {
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        if let Some(refused) = inner.downcast_ref::<NotPublic>() {
+            return refused.to_string();
+        }
+        source = inner.source();
+    }
     if error.is_timeout() {
         "timed out".into()
     } else if error.is_connect() {

@@ -60,6 +60,18 @@ pub struct Settings {
     #[arg(long, env = "GARDIEN_WEBHOOK_TIMEOUT_SECONDS", value_name = "SECONDS")]
     pub webhook_timeout_seconds: Option<u64>,
 
+    /// Let webhook endpoints be on loopback or private networks (local
+    /// development); off, deliveries go only to public addresses [default: false].
+    #[arg(
+        long,
+        env = "GARDIEN_WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub webhook_allow_private_networks: Option<bool>,
+
     /// SMTP server host name.
     #[arg(long, env = "GARDIEN_SMTP_HOST", value_name = "HOST")]
     pub smtp_host: Option<String>,
@@ -239,6 +251,8 @@ pub struct MailConfig {
 pub struct WebhookConfig {
     pub retry: gardien_core::webhook::RetrySchedule,
     pub timeout: std::time::Duration,
+    /// Endpoints may be on loopback or private networks.
+    pub allow_private_networks: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -291,6 +305,7 @@ impl Settings {
             mail_lease_seconds,
             webhook_retry_seconds,
             webhook_timeout_seconds,
+            webhook_allow_private_networks,
             smtp_host,
             smtp_port,
             smtp_tls,
@@ -394,10 +409,13 @@ impl Settings {
         };
         let silent_assignment_types =
             silent_assignment_types(self.silent_assignment_types.as_deref())?;
-        let webhooks = webhook_config(
-            self.webhook_retry_seconds.as_deref(),
-            self.webhook_timeout_seconds,
-        )?;
+        let webhooks = WebhookConfig {
+            allow_private_networks: self.webhook_allow_private_networks.unwrap_or(false),
+            ..webhook_config(
+                self.webhook_retry_seconds.as_deref(),
+                self.webhook_timeout_seconds,
+            )?
+        };
         let invitation_days = match self.invitation_days {
             None => gardien_service::INVITATION_LIFETIME_DAYS,
             Some(days @ 1..=90) => days,
@@ -505,6 +523,7 @@ fn webhook_config(retry: Option<&str>, timeout: Option<u64>) -> Result<WebhookCo
     Ok(WebhookConfig {
         retry,
         timeout: std::time::Duration::from_secs(timeout),
+        allow_private_networks: false,
     })
 }
 

@@ -380,13 +380,17 @@ async fn portal_client(
     portal_url: &str,
 ) -> Result<(String, String), DemoError> {
     let created = services
-        .create_oidc_client(gardien_service::NewOidcClient {
-            name: "Portail de démonstration".into(),
-            kind: gardien_oidc::client::ClientKind::Confidential,
-            first_party: true,
-            redirect_uris: vec![format!("{portal_url}/callback")],
-            post_logout_redirect_uris: vec![format!("{portal_url}/")],
-        })
+        .create_oidc_client(
+            &gardien_service::Operator::CommandLine,
+            gardien_service::NewOidcClient {
+                name: "Portail de démonstration".into(),
+                kind: gardien_oidc::client::ClientKind::Confidential,
+                first_party: true,
+                redirect_uris: vec![format!("{portal_url}/callback")],
+                post_logout_redirect_uris: vec![format!("{portal_url}/")],
+            },
+            &Default::default(),
+        )
         .await?;
     let secret = created
         .client_secret

@@ -213,13 +213,17 @@ async fn oidc_client(command: OidcClientCommand) -> Result<(), String> {
                 gardien_oidc::client::ClientKind::Confidential
             };
             let created = services
-                .create_oidc_client(gardien_service::NewOidcClient {
-                    name,
-                    kind,
-                    first_party,
-                    redirect_uris,
-                    post_logout_redirect_uris,
-                })
+                .create_oidc_client(
+                    &gardien_service::Operator::CommandLine,
+                    gardien_service::NewOidcClient {
+                        name,
+                        kind,
+                        first_party,
+                        redirect_uris,
+                        post_logout_redirect_uris,
+                    },
+                    &Default::default(),
+                )
                 .await
                 .map_err(|e| match e {
                     gardien_service::ServiceError::Invalid(errors) => errors
@@ -246,7 +250,10 @@ async fn oidc_client(command: OidcClientCommand) -> Result<(), String> {
             );
         }
         OidcClientCommand::List { .. } => {
-            let clients = services.oidc_clients().await.map_err(|e| e.to_string())?;
+            let clients = services
+                .oidc_clients(&gardien_service::Operator::CommandLine)
+                .await
+                .map_err(|e| e.to_string())?;
             if clients.is_empty() {
                 println!("no client (create one with `gardien oidc-client create`)");
             }
@@ -275,7 +282,11 @@ async fn oidc_client(command: OidcClientCommand) -> Result<(), String> {
                 format!("'{id}' is not a client id (a UUID, from `gardien oidc-client list`)")
             })?;
             services
-                .revoke_oidc_client(parsed)
+                .revoke_oidc_client(
+                    &gardien_service::Operator::CommandLine,
+                    parsed,
+                    &Default::default(),
+                )
                 .await
                 .map_err(|e| match e {
                     gardien_service::ServiceError::NotFound => format!(

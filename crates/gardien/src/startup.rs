@@ -57,6 +57,7 @@ impl Application {
             gardien_webhook::WebhookSettings {
                 schedule: config.webhooks.retry.clone(),
                 timeout: config.webhooks.timeout,
+                allow_private_networks: config.webhooks.allow_private_networks,
                 ..Default::default()
             },
         )?;

@@ -6,7 +6,7 @@
 //! grants her the Billing rights through Gardien's API, and her next
 //! Invoices page opens. Screenshots under `target/screenshots/`.
 
-#[path = "../../../crates/gardien/tests/support/mod.rs"]
+#[path = "../../../crates/gardien/tests/app/support/mod.rs"]
 mod support;
 
 use fantoccini::Locator;

@@ -3,7 +3,7 @@
 //! the portal reads, is idempotent, and the portal's own check client reads
 //! Gardien's answers fresh on every call (a right granted shows at once).
 
-#[path = "../../../crates/gardien/tests/support/mod.rs"]
+#[path = "../../../crates/gardien/tests/app/support/mod.rs"]
 mod support;
 
 use gardien::demo::{self, ADMIN, BILLING, BOULANGERIE, CABINET, DEMO_PASSWORD, MAIL, PORTAL_FILE};

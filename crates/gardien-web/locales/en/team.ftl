@@ -240,3 +240,5 @@ import-error-empty = The file has no header row or no member rows: nothing was i
 import-error-missing-columns = The header row lacks these columns: { $columns }. Nothing was imported.
 import-error-unknown-column = The header row has an unknown column, “{ $name }”: nothing was imported. Use email, first name, last name, role, kind, phone, language.
 import-error-duplicate-column = The header row has the column “{ $name }” twice: nothing was imported.
+problem-deployment-key-required-title = A deployment-wide key is needed
+problem-deployment-key-required-detail = This is managed for the whole deployment: use an API key made for the deployment (gardien api-key create), not an organization’s key.

@@ -240,3 +240,5 @@ import-error-empty = Le fichier n’a pas de ligne d’en-tête ou aucune ligne 
 import-error-missing-columns = Il manque ces colonnes dans la ligne d’en-tête : { $columns }. Rien n’a été importé.
 import-error-unknown-column = La ligne d’en-tête contient une colonne inconnue, « { $name } » : rien n’a été importé. Utilisez courriel, prénom, nom, rôle, type, téléphone, langue.
 import-error-duplicate-column = La ligne d’en-tête contient deux fois la colonne « { $name } » : rien n’a été importé.
+problem-deployment-key-required-title = Une clé de tout le déploiement est nécessaire
+problem-deployment-key-required-detail = Ceci se gère pour tout le déploiement : utilisez une clé d’API créée pour le déploiement (gardien api-key create), pas la clé d’une organisation.

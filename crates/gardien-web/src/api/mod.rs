@@ -15,6 +15,7 @@ pub mod import;
 pub mod invitations;
 pub mod me;
 pub mod members;
+pub mod oidc_clients;
 pub mod ownership;
 pub mod password_reset;
 pub mod roles;
@@ -218,6 +219,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.info.title = "Gardien".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     doc.merge(<webhooks::WebhooksDoc as OpenApi>::openapi());
+    doc.merge(<oidc_clients::OidcClientsDoc as OpenApi>::openapi());
     checks::document_security(&mut doc);
     doc.info.description = Some(
         "Team and access management for B2B customer portals. Errors are RFC 9457 \
@@ -346,6 +348,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(checks::routes())
         .merge(access::routes())
         .merge(webhooks::routes())
+        .merge(oidc_clients::routes())
 }
 
 /// The OpenAPI document (this one).

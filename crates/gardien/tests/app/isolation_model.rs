@@ -1,0 +1,910 @@
+//! Tenant isolation, model-based: proptest generates random sequences of
+//! operations (invite a new or existing account, accept, change role between
+//! built-in roles, grant / deny / clear an override, assign / unassign an
+//! order, suspend, reactivate, remove, restore, switch the organization of a
+//! session) by actors of two organizations, applies them
+//! through the real HTTP API of one app per back end, and after every step
+//! compares what the app answers with a small oracle model:
+//! - each organization's member list, read by every session: only the
+//!   members of the session's own organization, and only with `team.read`;
+//!   any other organization's list is never readable;
+//! - `POST /api/v1/check/batch` with each organization's API key for every
+//!   (account, permission) the model knows, and for every (account, order)
+//!   with `orders.read` (the User role is scoped: assigned orders only); a
+//!   key never answers for the other organization;
+//! - introspection of every session: alive exactly while its organization's
+//!   membership is active.
+//!
+//! A failure prints the shrunk sequence of operations. Size: the
+//! `GARDIEN_MODEL_STEPS` environment variable (default 240, one case per 8
+//! steps; illegal random moves are skipped, the run prints the steps applied;
+//! `GARDIEN_MODEL_STEPS=1000000` for the long mode).
+
+use crate::support;
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use gardien_core::OrganizationId;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::{session_cookie, TestApp};
+
+const ORGS: usize = 2;
+const PEOPLE: usize = 3;
+/// The longest sequence; about a third of random operations are legal moves
+/// in the model (the others are skipped), so a case applies about ten.
+const OPS_PER_CASE: usize = 40;
+/// Steps applied per case, on average, to size the run from `GARDIEN_MODEL_STEPS`.
+const STEPS_PER_CASE: usize = 8;
+const PASSWORD: &str = "violet tractor under the rain";
+const PERMISSIONS: [&str; 3] = ["team.read", "team.manage", "orders.read"];
+const TEMPLATES: [&str; 2] = ["administrator", "user"];
+/// The orders that may be assigned (`order` 0, 1).
+const ORDERS: usize = 2;
+
+static CASE: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Debug, Clone)]
+enum Op {
+    Invite {
+        org: usize,
+        person: usize,
+        template: usize,
+    },
+    Accept {
+        org: usize,
+        person: usize,
+    },
+    ChangeRole {
+        org: usize,
+        person: usize,
+        template: usize,
+    },
+    Suspend {
+        org: usize,
+        person: usize,
+    },
+    Reactivate {
+        org: usize,
+        person: usize,
+    },
+    Remove {
+        org: usize,
+        person: usize,
+    },
+    Restore {
+        org: usize,
+        person: usize,
+    },
+    Switch {
+        person: usize,
+        org: usize,
+    },
+    /// Grant (`Some(true)`), deny (`Some(false)`) or clear one permission.
+    Override {
+        org: usize,
+        person: usize,
+        permission: usize,
+        effect: Option<bool>,
+    },
+    Assign {
+        org: usize,
+        person: usize,
+        order: usize,
+        assign: bool,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let org = 0..ORGS;
+    let person = 0..PEOPLE;
+    let template = 0..TEMPLATES.len();
+    prop_oneof![
+        3 => (org.clone(), person.clone(), template.clone())
+            .prop_map(|(org, person, template)| Op::Invite { org, person, template }),
+        3 => (org.clone(), person.clone()).prop_map(|(org, person)| Op::Accept { org, person }),
+        2 => (org.clone(), person.clone(), template)
+            .prop_map(|(org, person, template)| Op::ChangeRole { org, person, template }),
+        1 => (org.clone(), person.clone()).prop_map(|(org, person)| Op::Suspend { org, person }),
+        1 => (org.clone(), person.clone()).prop_map(|(org, person)| Op::Reactivate { org, person }),
+        1 => (org.clone(), person.clone()).prop_map(|(org, person)| Op::Remove { org, person }),
+        1 => (org.clone(), person.clone()).prop_map(|(org, person)| Op::Restore { org, person }),
+        1 => (person.clone(), org.clone()).prop_map(|(person, org)| Op::Switch { person, org }),
+        2 => (org.clone(), person.clone(), 0..PERMISSIONS.len(), prop::option::of(any::<bool>()))
+            .prop_map(|(org, person, permission, effect)| Op::Override { org, person, permission, effect }),
+        2 => (org, person, 0..ORDERS, any::<bool>())
+            .prop_map(|(org, person, order, assign)| Op::Assign { org, person, order, assign }),
+    ]
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Invited,
+    Active,
+    Suspended,
+    Removed,
+}
+
+#[derive(Debug, Clone)]
+struct Membership {
+    id: String,
+    /// Which invitation mail to this address (1-based) holds its link.
+    invitation: usize,
+    status: Status,
+    template: usize,
+    /// Per permission of [`PERMISSIONS`]: granted, denied, or the role decides.
+    overrides: [Option<bool>; PERMISSIONS.len()],
+    /// Assigned orders.
+    assigned: BTreeSet<usize>,
+}
+
+/// An organization's founder (its administrator, never changed) or one of
+/// the people the operations invite.
+#[derive(Debug, Clone, Default)]
+struct Actor {
+    email: String,
+    account: Option<String>,
+    session: Option<String>,
+    /// The organization the session is bound to.
+    bound: Option<usize>,
+    memberships: Vec<Option<Membership>>,
+}
+
+impl Actor {
+    fn active(&self, org: usize) -> Option<&Membership> {
+        self.memberships[org]
+            .as_ref()
+            .filter(|m| m.status == Status::Active)
+    }
+
+    /// Holds `permission` in `org`: an override decides, else the role.
+    fn holds(&self, org: usize, permission: &str) -> bool {
+        self.active(org).is_some_and(|m| {
+            let index = PERMISSIONS.iter().position(|p| *p == permission);
+            match index.and_then(|i| m.overrides[i]) {
+                Some(effect) => effect,
+                None => TEMPLATES[m.template] == "administrator" || permission == "orders.read",
+            }
+        })
+    }
+
+    /// The check API's answer, on an order or without a resource; the User
+    /// role is scoped, so on an order it needs the order assigned.
+    fn allowed(&self, org: usize, permission: &str, order: Option<usize>) -> bool {
+        self.holds(org, permission)
+            && match (order, self.active(org)) {
+                (Some(order), Some(m)) if TEMPLATES[m.template] == "user" => {
+                    m.assigned.contains(&order)
+                }
+                _ => true,
+            }
+    }
+
+    /// A session is refused while its organization's membership is not
+    /// active.
+    fn session_alive(&self) -> bool {
+        match self.bound {
+            Some(org) => self.active(org).is_some(),
+            None => true,
+        }
+    }
+}
+
+struct World {
+    /// Bound to a loopback address of its own (127.x.y.z): the per-address
+    /// rate limits of sign-up and login then count each case apart.
+    client: reqwest::Client,
+    orgs: Vec<String>,
+    keys: Vec<String>,
+    roles: Vec<Vec<String>>,
+    /// Founders first (`ORGS` of them), then the `PEOPLE`.
+    actors: Vec<Actor>,
+}
+
+impl World {
+    fn person(&mut self, person: usize) -> &mut Actor {
+        &mut self.actors[ORGS + person]
+    }
+
+    fn org_index(&self, id: &str) -> Option<usize> {
+        self.orgs.iter().position(|o| o == id)
+    }
+}
+
+fn fail(message: String) -> TestCaseError {
+    TestCaseError::fail(message)
+}
+
+macro_rules! ensure {
+    ($cond:expr, $($arg:tt)*) => {
+        if !$cond {
+            return Err(fail(format!($($arg)*)));
+        }
+    };
+}
+
+async fn role_ids(app: &TestApp, org: &str) -> Vec<String> {
+    let id = OrganizationId::from_uuid(org.parse().unwrap());
+    let mut tx = app.store.begin().await.unwrap();
+    let roles = tx.roles(id).await.unwrap();
+    TEMPLATES
+        .iter()
+        .map(|t| {
+            roles
+                .iter()
+                .find(|r| r.template.as_deref() == Some(*t))
+                .expect("a built-in role")
+                .id
+                .to_string()
+        })
+        .collect()
+}
+
+/// A request from `client` with an optional session cookie, a CSRF cookie
+/// and its token.
+async fn call_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    method: Method,
+    session: Option<&str>,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let response = client
+        .get(app.url("/api/v1/csrf-token"))
+        .send()
+        .await
+        .expect("csrf-token answers");
+    let csrf_cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gardien_csrf="))
+        .and_then(|v| v.split(';').next())
+        .expect("a CSRF cookie")
+        .to_owned();
+    let token: Value = response.json().await.expect("JSON");
+    let cookie = match session {
+        Some(session) => format!("{csrf_cookie}; {session}"),
+        None => csrf_cookie,
+    };
+    let mut request = client
+        .request(method, app.url(path))
+        .header("cookie", cookie)
+        .header("x-csrf-token", token["token"].as_str().expect("token"));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+async fn introspect(app: &TestApp, session: &str) -> (u16, Value) {
+    let response = app
+        .http
+        .get(app.url("/api/v1/session/introspect"))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn log_in(
+    app: &TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> (String, Value) {
+    let response = call_from(
+        app,
+        client,
+        Method::POST,
+        None,
+        "/api/v1/login",
+        Some(json!({ "email": email, "password": password })),
+    )
+    .await;
+    assert_eq!(response.status(), 200, "login of {email}");
+    let cookie = session_cookie(&response).expect("a session cookie");
+    (cookie, response.json().await.unwrap())
+}
+
+/// Two fresh organizations, each with its founder and an API key; people
+/// not yet known. Emails are unique per case (the app is shared).
+async fn new_world(app: &TestApp) -> World {
+    let case = CASE.fetch_add(1, Ordering::Relaxed);
+    let octets = (case as u32 + 1).to_be_bytes();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(std::net::IpAddr::from([
+            127,
+            10 + octets[1],
+            octets[2],
+            octets[3],
+        ]))
+        .build()
+        .expect("HTTP client");
+    let mut world = World {
+        client,
+        orgs: Vec::new(),
+        keys: Vec::new(),
+        roles: Vec::new(),
+        actors: Vec::new(),
+    };
+    for org in 0..ORGS {
+        let email = format!("founder{org}.case{case}@example.fr");
+        let response = call_from(
+            app,
+            &world.client,
+            Method::POST,
+            None,
+            "/api/v1/signup",
+            Some(json!({
+                    "email": email,
+                    "password": PASSWORD,
+                    "first_name": "Ana",
+                    "last_name": "Lima",
+                    "organization_name": format!("Org {org} case {case}"),
+                "language": "en",
+            })),
+        )
+        .await;
+        assert_eq!(response.status(), 202);
+        support::verify_email_from(app, &world.client, &email).await;
+        let (session, body) = log_in(app, &world.client, &email, PASSWORD).await;
+        let id = body["organization"]["id"].as_str().unwrap().to_owned();
+        let (_, me) = introspect(app, &session).await;
+        let key = call_from(
+            app,
+            &world.client,
+            Method::POST,
+            Some(&session),
+            &format!("/api/v1/organizations/{id}/api-keys"),
+            Some(json!({ "name": "Model" })),
+        )
+        .await;
+        assert_eq!(key.status(), 201);
+        let key: Value = key.json().await.unwrap();
+        world.keys.push(key["secret"].as_str().unwrap().to_owned());
+        world.roles.push(role_ids(app, &id).await);
+        let mut memberships = vec![None; ORGS];
+        memberships[org] = Some(Membership {
+            id: String::new(),
+            invitation: 0,
+            status: Status::Active,
+            template: 0,
+            overrides: [None; PERMISSIONS.len()],
+            assigned: BTreeSet::new(),
+        });
+        world.actors.push(Actor {
+            email,
+            account: Some(me["account"]["id"].as_str().unwrap().to_owned()),
+            session: Some(session),
+            bound: Some(org),
+            memberships,
+        });
+        world.orgs.push(id);
+    }
+    for person in 0..PEOPLE {
+        world.actors.push(Actor {
+            email: format!("person{person}.case{case}@example.fr"),
+            memberships: vec![None; ORGS],
+            ..Actor::default()
+        });
+    }
+    world
+}
+
+/// The invitation token last emailed to `email`.
+async fn last_invitation(app: &TestApp, email: &str, nth: usize) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let links: Vec<String> = app
+            .mails_to(email)
+            .iter()
+            .filter_map(|m| m.text_body())
+            .filter(|t| t.contains("/invitations/"))
+            .collect();
+        if links.len() >= nth {
+            return support::link_token(&links[nth - 1], "/invitations/");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no invitation to {email}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Applies `op` when the model says it is a legal move (an illegal one is
+/// skipped: its refusal is tested elsewhere); returns whether it ran.
+async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCaseError> {
+    match *op {
+        Op::Invite {
+            org,
+            person,
+            template,
+        } => {
+            if world.person(person).memberships[org].is_some() {
+                return Ok(false);
+            }
+            let founder = world.actors[org].session.clone().unwrap();
+            let email = world.person(person).email.clone();
+            let response = call_from(
+                app,
+                &world.client,
+                Method::POST,
+                Some(&founder),
+                &format!("/api/v1/organizations/{}/invitations", world.orgs[org]),
+                Some(json!({
+                    "email": email,
+                    "first_name": "Bruno",
+                    "last_name": "Costa",
+                    "kind": "staff",
+                    "role_id": world.roles[org][template],
+                })),
+            )
+            .await;
+            ensure!(response.status() == 201, "invite: {}", response.status());
+            let body: Value = response.json().await.unwrap();
+            let invitation = world
+                .person(person)
+                .memberships
+                .iter()
+                .filter(|m| m.is_some())
+                .count()
+                + 1;
+            world.person(person).memberships[org] = Some(Membership {
+                id: body["membership_id"].as_str().unwrap().to_owned(),
+                invitation,
+                status: Status::Invited,
+                template,
+                overrides: [None; PERMISSIONS.len()],
+                assigned: BTreeSet::new(),
+            });
+        }
+        Op::Accept { org, person } => {
+            let actor = world.person(person).clone();
+            if actor.memberships[org].as_ref().map(|m| m.status) != Some(Status::Invited) {
+                return Ok(false);
+            }
+            let nth = actor.memberships[org].as_ref().unwrap().invitation;
+            let token = last_invitation(app, &actor.email, nth).await;
+            let path = format!("/api/v1/invitations/{token}");
+            let session = if actor.account.is_some() {
+                // An existing account accepts while logged in as itself.
+                let (session, _) = log_in(app, &world.client, &actor.email, PASSWORD).await;
+                let response = call_from(
+                    app,
+                    &world.client,
+                    Method::POST,
+                    Some(&session),
+                    &path,
+                    Some(json!({ "accept_privacy": true })),
+                )
+                .await;
+                ensure!(response.status() == 200, "accept: {}", response.status());
+                session
+            } else {
+                let response = call_from(
+                    app,
+                    &world.client,
+                    Method::POST,
+                    None,
+                    &path,
+                    Some(json!({
+                        "first_name": "Bruno",
+                        "last_name": "Costa",
+                        "password": PASSWORD,
+                        "accept_privacy": true,
+                    })),
+                )
+                .await;
+                ensure!(response.status() == 200, "accept: {}", response.status());
+                session_cookie(&response).expect("the new account's session")
+            };
+            let (status, me) = introspect(app, &session).await;
+            ensure!(status == 200, "introspect after accept: {status}");
+            ensure!(
+                me["organization"]["id"] == world.orgs[org].as_str(),
+                "the session moved to the organization: {me}"
+            );
+            let actor = world.person(person);
+            actor.account = Some(me["account"]["id"].as_str().unwrap().to_owned());
+            actor.session = Some(session);
+            actor.bound = Some(org);
+            actor.memberships[org].as_mut().unwrap().status = Status::Active;
+        }
+        Op::ChangeRole {
+            org,
+            person,
+            template,
+        } => {
+            let Some(member) = world.person(person).active(org).cloned() else {
+                return Ok(false);
+            };
+            let founder = world.actors[org].session.clone().unwrap();
+            let response = call_from(
+                app,
+                &world.client,
+                Method::PATCH,
+                Some(&founder),
+                &format!(
+                    "/api/v1/organizations/{}/members/{}",
+                    world.orgs[org], member.id
+                ),
+                Some(json!({ "role_id": world.roles[org][template] })),
+            )
+            .await;
+            ensure!(
+                response.status() == 200,
+                "change role: {}",
+                response.status()
+            );
+            world.person(person).memberships[org]
+                .as_mut()
+                .unwrap()
+                .template = template;
+        }
+        Op::Suspend { org, person }
+        | Op::Reactivate { org, person }
+        | Op::Remove { org, person }
+        | Op::Restore { org, person } => {
+            let Some(member) = world.person(person).memberships[org].clone() else {
+                return Ok(false);
+            };
+            let (action, next) = match (op, member.status) {
+                (Op::Suspend { .. }, Status::Active) => ("suspend", Status::Suspended),
+                (Op::Reactivate { .. }, Status::Suspended) => ("reactivate", Status::Active),
+                (Op::Remove { .. }, Status::Active | Status::Suspended) => {
+                    ("remove", Status::Removed)
+                }
+                (Op::Restore { .. }, Status::Removed) => ("restore", Status::Active),
+                _ => return Ok(false),
+            };
+            let founder = world.actors[org].session.clone().unwrap();
+            let response = call_from(
+                app,
+                &world.client,
+                Method::POST,
+                Some(&founder),
+                &format!(
+                    "/api/v1/organizations/{}/members/{}/{action}",
+                    world.orgs[org], member.id
+                ),
+                None,
+            )
+            .await;
+            ensure!(response.status() == 200, "{action}: {}", response.status());
+            world.person(person).memberships[org]
+                .as_mut()
+                .unwrap()
+                .status = next;
+        }
+        Op::Switch { person, org } => {
+            let actor = world.person(person).clone();
+            let Some(session) = actor.session.clone() else {
+                return Ok(false);
+            };
+            let response = call_from(
+                app,
+                &world.client,
+                Method::POST,
+                Some(&session),
+                "/api/v1/session/organization",
+                Some(json!({ "organization_id": world.orgs[org] })),
+            )
+            .await;
+            let expected = actor.session_alive() && actor.active(org).is_some();
+            let status = response.status().as_u16();
+            ensure!(
+                (status == 200) == expected,
+                "switch of {} to org {org}: {status}, model says {expected}",
+                actor.email
+            );
+            if status == 200 {
+                let renewed = session_cookie(&response);
+                let actor = world.person(person);
+                if let Some(renewed) = renewed {
+                    actor.session = Some(renewed);
+                }
+                actor.bound = Some(org);
+            }
+        }
+        Op::Override {
+            org,
+            person,
+            permission,
+            effect,
+        } => {
+            let Some(member) = world.person(person).memberships[org].clone() else {
+                return Ok(false);
+            };
+            let founder = world.actors[org].session.clone().unwrap();
+            let path = format!(
+                "/api/v1/organizations/{}/members/{}/overrides/{}",
+                world.orgs[org], member.id, PERMISSIONS[permission]
+            );
+            let response = match effect {
+                Some(grant) => {
+                    let effect = if grant { "grant" } else { "deny" };
+                    call_from(
+                        app,
+                        &world.client,
+                        Method::PUT,
+                        Some(&founder),
+                        &path,
+                        Some(json!({ "effect": effect })),
+                    )
+                    .await
+                }
+                None => {
+                    call_from(
+                        app,
+                        &world.client,
+                        Method::DELETE,
+                        Some(&founder),
+                        &path,
+                        None,
+                    )
+                    .await
+                }
+            };
+            ensure!(response.status() == 200, "override: {}", response.status());
+            world.person(person).memberships[org]
+                .as_mut()
+                .unwrap()
+                .overrides[permission] = effect;
+        }
+        Op::Assign {
+            org,
+            person,
+            order,
+            assign,
+        } => {
+            let Some(member) = world.person(person).memberships[org].clone() else {
+                return Ok(false);
+            };
+            let founder = world.actors[org].session.clone().unwrap();
+            let base = format!(
+                "/api/v1/organizations/{}/members/{}/assignments",
+                world.orgs[org], member.id
+            );
+            let response = if assign {
+                call_from(
+                    app,
+                    &world.client,
+                    Method::POST,
+                    Some(&founder),
+                    &base,
+                    Some(json!({ "type": "order", "id": order.to_string() })),
+                )
+                .await
+            } else {
+                let path = format!("{base}/order/{order}");
+                call_from(
+                    app,
+                    &world.client,
+                    Method::DELETE,
+                    Some(&founder),
+                    &path,
+                    None,
+                )
+                .await
+            };
+            ensure!(
+                response.status() == 200,
+                "assignment: {}",
+                response.status()
+            );
+            let assigned = &mut world.person(person).memberships[org]
+                .as_mut()
+                .unwrap()
+                .assigned;
+            if assign {
+                assigned.insert(order);
+            } else {
+                assigned.remove(&order);
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Every read the model can predict.
+async fn verify(app: &TestApp, world: &World) -> Result<(), TestCaseError> {
+    // Sessions and member lists.
+    for actor in &world.actors {
+        let Some(session) = &actor.session else {
+            continue;
+        };
+        let (status, me) = introspect(app, session).await;
+        let alive = actor.session_alive();
+        ensure!(
+            (status == 200) == alive,
+            "introspection of {}: {status}, model says alive={alive}",
+            actor.email
+        );
+        if alive {
+            let bound = me["organization"]["id"]
+                .as_str()
+                .and_then(|id| world.org_index(id));
+            ensure!(
+                bound == actor.bound,
+                "{} bound to {bound:?}, model {:?}",
+                actor.email,
+                actor.bound
+            );
+        }
+        for (org, id) in world.orgs.iter().enumerate() {
+            let response = call_from(
+                app,
+                &world.client,
+                Method::GET,
+                Some(session),
+                &format!("/api/v1/organizations/{id}/members?per_page=100"),
+                None,
+            )
+            .await;
+            let status = response.status().as_u16();
+            let may_read = alive
+                && actor.bound == Some(org)
+                && (actor.holds(org, "team.read") || actor.holds(org, "team.manage"));
+            ensure!(
+                (status == 200) == may_read,
+                "{} lists org {org}: {status}, model says {may_read}",
+                actor.email
+            );
+            if status == 200 {
+                let body: Value = response.json().await.unwrap();
+                let seen: BTreeSet<String> = body["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["email"].as_str().unwrap().to_lowercase())
+                    .collect();
+                let expected: BTreeSet<String> = world
+                    .actors
+                    .iter()
+                    .filter(|a| a.memberships[org].is_some())
+                    .map(|a| a.email.clone())
+                    .collect();
+                ensure!(
+                    seen == expected,
+                    "org {org} lists {seen:?}, model {expected:?}"
+                );
+            }
+        }
+    }
+    // Checks: each key for its own organization, and never for another.
+    let accounts: Vec<&Actor> = world
+        .actors
+        .iter()
+        .filter(|a| a.account.is_some())
+        .collect();
+    for (key_org, key) in world.keys.iter().enumerate() {
+        for (org, id) in world.orgs.iter().enumerate() {
+            let mut checks = Vec::new();
+            let mut expected = Vec::new();
+            for actor in &accounts {
+                for permission in PERMISSIONS {
+                    checks.push(json!({
+                        "account_id": actor.account,
+                        "organization_id": id,
+                        "permission": permission,
+                    }));
+                    expected.push((
+                        actor.email.clone(),
+                        permission.to_owned(),
+                        actor.allowed(org, permission, None),
+                    ));
+                }
+                for order in 0..ORDERS {
+                    checks.push(json!({
+                        "account_id": actor.account,
+                        "organization_id": id,
+                        "permission": "orders.read",
+                        "resource": { "type": "order", "id": order.to_string() },
+                    }));
+                    expected.push((
+                        actor.email.clone(),
+                        format!("orders.read on order {order}"),
+                        actor.allowed(org, "orders.read", Some(order)),
+                    ));
+                }
+            }
+            let response = app
+                .http
+                .post(app.url("/api/v1/check/batch"))
+                .bearer_auth(key)
+                .json(&json!({ "checks": checks }))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            if key_org != org {
+                let body: Value = response.json().await.unwrap_or(Value::Null);
+                let any_allowed = body["results"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|a| a["allowed"] == true));
+                ensure!(
+                    status != 200 || !any_allowed,
+                    "the key of org {key_org} answered for org {org}: {status} {body}"
+                );
+                continue;
+            }
+            ensure!(status == 200, "checks of org {org}: {status}");
+            let body: Value = response.json().await.unwrap();
+            let results = body["results"].as_array().unwrap();
+            ensure!(results.len() == expected.len(), "one answer per check");
+            for (answer, (email, permission, allowed)) in results.iter().zip(&expected) {
+                ensure!(
+                    answer["allowed"] == *allowed,
+                    "check {email} {permission} in org {org}: {answer}, model says {allowed}"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn run_model(backend: gardien_store::test_support::TestBackend) {
+    let steps: usize = std::env::var("GARDIEN_MODEL_STEPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(240);
+    let cases = u32::try_from(steps.div_ceil(STEPS_PER_CASE)).unwrap_or(u32::MAX);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = runtime.block_on(support::spawn_app(backend));
+    let mut runner = TestRunner::new(Config {
+        cases,
+        max_shrink_iters: 200,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = proptest::collection::vec(op(), 1..=OPS_PER_CASE);
+    let steps_run = AtomicUsize::new(0);
+    let cases_run = AtomicUsize::new(0);
+    let result = runner.run(&strategy, |ops| {
+        runtime.block_on(async {
+            cases_run.fetch_add(1, Ordering::Relaxed);
+            let mut world = new_world(&app).await;
+            verify(&app, &world).await?;
+            for op in &ops {
+                if apply(&app, &mut world, op).await? {
+                    steps_run.fetch_add(1, Ordering::Relaxed);
+                    verify(&app, &world).await?;
+                }
+            }
+            Ok(())
+        })
+    });
+    eprintln!(
+        "isolation model ({backend:?}): {} cases, {} steps applied and verified",
+        cases_run.load(Ordering::Relaxed),
+        steps_run.load(Ordering::Relaxed)
+    );
+    runtime.block_on(app.stop());
+    if let Err(error) = result {
+        panic!("{error}");
+    }
+}
+
+#[test]
+fn tenant_isolation_model_sqlite() {
+    run_model(gardien_store::test_support::TestBackend::Sqlite);
+}
+
+#[test]
+fn tenant_isolation_model_postgres() {
+    run_model(gardien_store::test_support::TestBackend::Postgres);
+}
