@@ -123,7 +123,7 @@ app_test! {
 
         // Filter: what = settings changes.
         browser.select("#action", "organization.settings_changed").await;
-        browser.click("#filter-submit").await;
+        browser.click_and_load("#filter-submit").await;
         browser.wait_for("#audit-events").await;
         assert!(browser.current_url().await.contains("action=organization.settings_changed"));
         let rows = browser

@@ -172,7 +172,7 @@ app_test! {
         assert!(browser.text("#type-error").await.contains("not a resource type"));
         browser.fill("#assign-type", "order").await;
         browser.fill("#assign-label", "Order 42").await;
-        browser.click("#assign-submit").await;
+        browser.click_and_load("#assign-submit").await;
         browser.wait_for("#assignments-table").await;
         assert!(browser.text("#assignments-table").await.contains("Order 42"));
         browser.screenshot(&format!("member-{backend}")).await;

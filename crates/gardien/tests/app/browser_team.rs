@@ -132,7 +132,7 @@ app_test! {
         manager.wait_for("#members").await;
         assert_eq!(manager.attr(row, "class").await.as_deref(), Some("is-removed"));
         manager.screenshot(&format!("team-removed-{backend}")).await;
-        manager.click(&format!("{row} button[data-action='restore']")).await;
+        manager.click_and_load(&format!("{row} button[data-action='restore']")).await;
         manager.wait_for("#members").await;
         assert_eq!(manager.attr(row, "data-status").await.as_deref(), Some("active"));
 

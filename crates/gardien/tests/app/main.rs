@@ -14,6 +14,7 @@ mod browser_activation;
 mod browser_audit;
 mod browser_invite_options;
 mod browser_member;
+mod browser_oidc;
 mod browser_password_reset;
 mod browser_profile;
 mod browser_roles;

@@ -145,15 +145,27 @@ impl Browser {
     }
 
     pub async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.expect("element text")
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.find(css).await.text().await {
+                Err(e) if replaced(&e) && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(25)).await
+                }
+                read => return read.expect("element text"),
+            }
+        }
     }
 
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
-        self.find(css)
-            .await
-            .attr(name)
-            .await
-            .expect("element attribute")
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.find(css).await.attr(name).await {
+                Err(e) if replaced(&e) && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(25)).await
+                }
+                read => return read.expect("element attribute"),
+            }
+        }
     }
 
     /// Clicks what submits a form or follows a link, and waits until the
@@ -164,13 +176,8 @@ impl Browser {
         self.click(css).await;
         let deadline = Instant::now() + WAIT;
         loop {
-            match page.tag_name().await {
-                Err(fantoccini::error::CmdError::Standard(e))
-                    if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
-                {
-                    return
-                }
-                _ => {}
+            if page.tag_name().await.is_err_and(|e| replaced(&e)) {
+                return;
             }
             assert!(
                 Instant::now() < deadline,
@@ -292,5 +299,17 @@ async fn wait_for_port(port: u16) {
             "chromedriver did not listen on {port} in time"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Whether a command failed because its element's page was replaced (the
+/// element was found just before a navigation): find it again.
+fn replaced(error: &fantoccini::error::CmdError) -> bool {
+    match error {
+        fantoccini::error::CmdError::Standard(e) => {
+            e.error == fantoccini::error::ErrorStatus::StaleElementReference
+                || e.message.contains("does not belong to the document")
+        }
+        _ => false,
     }
 }
