@@ -24,6 +24,7 @@ mod browser_team;
 mod browser_team_import;
 mod checks;
 mod consent;
+mod crash;
 mod email_change;
 mod expiry;
 mod health;

@@ -11,7 +11,7 @@ use gardien_core::MailId;
 use gardien_mail::smtp_sink::SmtpSink;
 use gardien_store::test_support::{fresh_store, TestBackend};
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -19,7 +19,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn gardien<S: AsRef<std::ffi::OsStr>>(cwd: &Path, args: &[S]) -> Command {
+pub(crate) fn gardien<S: AsRef<std::ffi::OsStr>>(cwd: &Path, args: &[S]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gardien"));
     command
         .current_dir(cwd)
@@ -30,7 +30,7 @@ fn gardien<S: AsRef<std::ffi::OsStr>>(cwd: &Path, args: &[S]) -> Command {
     command
 }
 
-async fn wait_healthy(base: &str, server: &mut Child) {
+pub(crate) async fn wait_healthy(base: &str, server: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if let Ok(response) = reqwest::get(format!("{base}/healthz")).await {

@@ -43,15 +43,7 @@ impl TestApp {
             .send()
             .await
             .expect("csrf-token answers");
-        let cookie = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("gardien_csrf="))
-            .and_then(|v| v.split(';').next())
-            .expect("a CSRF cookie")
-            .to_owned();
+        let cookie = csrf_cookie(&response);
         let body: serde_json::Value = response.json().await.expect("JSON body");
         let token = body["token"].as_str().expect("a token").to_owned();
         (cookie, token)
@@ -72,6 +64,13 @@ impl TestApp {
 
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
+        self.stop_server().await;
+    }
+
+    /// Stops the in-process server with its mail and webhook workers, but
+    /// keeps the database, the data folder and the mail sink, so that a
+    /// `gardien` process can take over (set [`TestApp::address`] to it).
+    pub async fn stop_server(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -385,6 +384,19 @@ pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .find(|v| v.starts_with("gardien_session="))
         .and_then(|v| v.split(';').next())
         .map(str::to_owned)
+}
+
+/// The `name=value` of the CSRF cookie a response sets.
+pub fn csrf_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gardien_csrf="))
+        .and_then(|v| v.split(';').next())
+        .expect("a CSRF cookie")
+        .to_owned()
 }
 
 /// A request with an optional session cookie, a CSRF cookie and its token.
