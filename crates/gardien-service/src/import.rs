@@ -220,6 +220,13 @@ fn column_key(column: Column) -> &'static str {
     }
 }
 
+/// The line number of each member row a file holds, as an import reads it
+/// before checking any value, or why the whole file is refused. Pure: for
+/// tools and fuzzing (`fuzz/fuzz_targets/csv_import.rs`).
+pub fn import_file_lines(bytes: &[u8]) -> Result<Vec<u64>, ImportFileError> {
+    Ok(read_csv(bytes)?.iter().map(|row| row.line).collect())
+}
+
 /// Reads the file into rows; see the module documentation.
 fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, ImportFileError> {
     if bytes.len() > IMPORT_MAX_BYTES {
@@ -292,10 +299,7 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, ImportFileError> {
         while bytes.get(start).is_some_and(|b| matches!(b, b'\n' | b'\r')) {
             start += 1;
         }
-        line += bytes[counted_to..start]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u64;
+        line += line_breaks(&bytes[counted_to..start]);
         counted_to = start;
         let fields = columns
             .iter()
@@ -313,6 +317,27 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<RawRow>, ImportFileError> {
         return Err(ImportFileError::Empty);
     }
     Ok(rows)
+}
+
+/// The line breaks in `bytes`: `\r\n`, `\n` and a lone `\r` (old Mac
+/// files) each end a line, as each ends a CSV record.
+fn line_breaks(bytes: &[u8]) -> u64 {
+    let mut count = 0;
+    let mut rest = bytes;
+    while let Some((&byte, tail)) = rest.split_first() {
+        rest = match byte {
+            b'\n' => {
+                count += 1;
+                tail
+            }
+            b'\r' => {
+                count += 1;
+                tail.strip_prefix(b"\n").unwrap_or(tail)
+            }
+            _ => tail,
+        };
+    }
+    count
 }
 
 /// The organization's role a cell names: its id, its name (any case), or a
@@ -545,6 +570,23 @@ mod tests {
         assert_eq!(rows[1].line, 5);
         assert_eq!(rows[1].get("last_name"), "Costa; fils");
         assert_eq!(rows[1].get("kind"), "client");
+    }
+
+    /// Found by the `csv_import` fuzz target: a lone `\r` ends a record, so
+    /// it must end a line too, or two rows would be reported on one line.
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let file = "Email,First name,Last name\r\n\
+                    ana@example.com,Ana,Lima\r\
+                    bruno@example.com,Bruno,Costa\r\r\
+                    chloe@example.com,\"Chlo\r\u{e9}\",Martin\n\
+                    dan@example.com,Dan,Roy\n";
+        let lines: Vec<u64> = read_csv(file.as_bytes())
+            .unwrap()
+            .iter()
+            .map(|row| row.line)
+            .collect();
+        assert_eq!(lines, [2, 3, 5, 7]);
     }
 
     #[test]

@@ -54,7 +54,8 @@ pub use checks::{CheckQuery, KeyScope};
 pub use company::{CompanyPatch, COMPANY_EDIT};
 pub use error::ServiceError;
 pub use import::{
-    ImportFileError, ImportIssue, ImportReport, ImportRow, IMPORT_MAX_BYTES, IMPORT_MAX_ROWS,
+    import_file_lines, ImportFileError, ImportIssue, ImportReport, ImportRow, IMPORT_MAX_BYTES,
+    IMPORT_MAX_ROWS,
 };
 pub use invitations::{
     AcceptForm, Accepted, Audience, InvitationView, InviteAssignment, InviteForm,

@@ -1,12 +1,16 @@
 //! Tenant isolation, model-based: proptest generates random sequences of
 //! operations (invite a new or existing account, accept, change role between
-//! built-in roles, grant / deny / clear an override, assign / unassign an
-//! order, suspend, reactivate, remove, restore, switch the organization of a
+//! the built-in Administrator and User roles and a custom role, edit the
+//! custom role's permissions, delete it (its members move to User) and make
+//! a new one, grant / deny / clear an override, assign / unassign an order,
+//! suspend, reactivate, remove, restore, switch the organization of a
 //! session) by actors of two organizations, applies them
 //! through the real HTTP API of one app per back end, and after every step
 //! compares what the app answers with a small oracle model:
 //! - each organization's member list, read by every session: only the
-//!   members of the session's own organization, and only with `team.read`;
+//!   members of the session's own organization, and only with `team.read`,
+//!   `team.invite` or `team.manage` (Administrator has `team.invite`, which
+//!   no override of the model takes away);
 //!   any other organization's list is never readable;
 //! - `POST /api/v1/check/batch` with each organization's API key for every
 //!   (account, permission) the model knows, and for every (account, order)
@@ -16,9 +20,9 @@
 //!   membership is active.
 //!
 //! A failure prints the shrunk sequence of operations. Size: the
-//! `GARDIEN_MODEL_STEPS` environment variable (default 240, one case per 8
-//! steps; illegal random moves are skipped, the run prints the steps applied;
-//! `GARDIEN_MODEL_STEPS=1000000` for the long mode).
+//! `GARDIEN_MODEL_STEPS` environment variable (default 2000, about one case
+//! per 30 steps; illegal random moves are skipped, the run prints the steps
+//! applied; `GARDIEN_MODEL_STEPS=1000000` for the long mode).
 
 use crate::support;
 
@@ -35,13 +39,17 @@ use support::{session_cookie, TestApp};
 const ORGS: usize = 2;
 const PEOPLE: usize = 3;
 /// The longest sequence; about a third of random operations are legal moves
-/// in the model (the others are skipped), so a case applies about ten.
-const OPS_PER_CASE: usize = 40;
+/// in the model (the others are skipped), so a case applies about thirty.
+const OPS_PER_CASE: usize = 200;
 /// Steps applied per case, on average, to size the run from `GARDIEN_MODEL_STEPS`.
-const STEPS_PER_CASE: usize = 8;
+const STEPS_PER_CASE: usize = 30;
 const PASSWORD: &str = "violet tractor under the rain";
 const PERMISSIONS: [&str; 3] = ["team.read", "team.manage", "orders.read"];
+/// The built-in roles the model uses; role slot [`CUSTOM`] is the
+/// organization's custom role.
 const TEMPLATES: [&str; 2] = ["administrator", "user"];
+const CUSTOM: usize = 2;
+const ROLE_SLOTS: usize = 3;
 /// The orders that may be assigned (`order` 0, 1).
 const ORDERS: usize = 2;
 
@@ -83,6 +91,16 @@ enum Op {
         person: usize,
         org: usize,
     },
+    /// Give the custom role one permission more (`grant`) or one less.
+    EditCustom {
+        org: usize,
+        permission: usize,
+        grant: bool,
+    },
+    /// Delete the custom role, its members moving to User, and make a new one.
+    DeleteCustom {
+        org: usize,
+    },
     /// Grant (`Some(true)`), deny (`Some(false)`) or clear one permission.
     Override {
         org: usize,
@@ -101,7 +119,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     let org = 0..ORGS;
     let person = 0..PEOPLE;
-    let template = 0..TEMPLATES.len();
+    let template = 0..ROLE_SLOTS;
     prop_oneof![
         3 => (org.clone(), person.clone(), template.clone())
             .prop_map(|(org, person, template)| Op::Invite { org, person, template }),
@@ -115,8 +133,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (person.clone(), org.clone()).prop_map(|(person, org)| Op::Switch { person, org }),
         2 => (org.clone(), person.clone(), 0..PERMISSIONS.len(), prop::option::of(any::<bool>()))
             .prop_map(|(org, person, permission, effect)| Op::Override { org, person, permission, effect }),
-        2 => (org, person, 0..ORDERS, any::<bool>())
+        2 => (org.clone(), person, 0..ORDERS, any::<bool>())
             .prop_map(|(org, person, order, assign)| Op::Assign { org, person, order, assign }),
+        2 => (org.clone(), 0..PERMISSIONS.len(), any::<bool>())
+            .prop_map(|(org, permission, grant)| Op::EditCustom { org, permission, grant }),
+        1 => org.prop_map(|org| Op::DeleteCustom { org }),
     ]
 }
 
@@ -160,23 +181,34 @@ impl Actor {
             .filter(|m| m.status == Status::Active)
     }
 
-    /// Holds `permission` in `org`: an override decides, else the role.
-    fn holds(&self, org: usize, permission: &str) -> bool {
+    /// Holds `permission` in `org`: an override decides, else the role
+    /// (`custom`: the permissions of the organization's custom role).
+    fn holds(&self, org: usize, permission: &str, custom: &[bool; PERMISSIONS.len()]) -> bool {
         self.active(org).is_some_and(|m| {
             let index = PERMISSIONS.iter().position(|p| *p == permission);
             match index.and_then(|i| m.overrides[i]) {
                 Some(effect) => effect,
+                None if m.template == CUSTOM => index.is_some_and(|i| custom[i]),
                 None => TEMPLATES[m.template] == "administrator" || permission == "orders.read",
             }
         })
     }
 
     /// The check API's answer, on an order or without a resource; the User
-    /// role is scoped, so on an order it needs the order assigned.
-    fn allowed(&self, org: usize, permission: &str, order: Option<usize>) -> bool {
-        self.holds(org, permission)
+    /// role is scoped, so on an order it needs the order assigned (the
+    /// custom role is not scoped).
+    fn allowed(
+        &self,
+        org: usize,
+        permission: &str,
+        order: Option<usize>,
+        custom: &[bool; PERMISSIONS.len()],
+    ) -> bool {
+        self.holds(org, permission, custom)
             && match (order, self.active(org)) {
-                (Some(order), Some(m)) if TEMPLATES[m.template] == "user" => {
+                (Some(order), Some(m))
+                    if m.template < CUSTOM && TEMPLATES[m.template] == "user" =>
+                {
                     m.assigned.contains(&order)
                 }
                 _ => true,
@@ -199,7 +231,13 @@ struct World {
     client: reqwest::Client,
     orgs: Vec<String>,
     keys: Vec<String>,
+    /// Per organization, the ids of its roles by slot (built-in ones, then
+    /// the custom one).
     roles: Vec<Vec<String>>,
+    /// Per organization, which of [`PERMISSIONS`] its custom role holds.
+    custom: Vec<[bool; PERMISSIONS.len()]>,
+    /// Custom roles made so far (their names must differ).
+    customs_made: usize,
     /// Founders first (`ORGS` of them), then the `PEOPLE`.
     actors: Vec<Actor>,
 }
@@ -334,6 +372,8 @@ async fn new_world(app: &TestApp) -> World {
         orgs: Vec::new(),
         keys: Vec::new(),
         roles: Vec::new(),
+        custom: Vec::new(),
+        customs_made: 0,
         actors: Vec::new(),
     };
     for org in 0..ORGS {
@@ -372,6 +412,9 @@ async fn new_world(app: &TestApp) -> World {
         let key: Value = key.json().await.unwrap();
         world.keys.push(key["secret"].as_str().unwrap().to_owned());
         world.roles.push(role_ids(app, &id).await);
+        let custom = new_custom_role(app, &mut world, &session, &id).await;
+        world.roles[org].push(custom);
+        world.custom.push([false; PERMISSIONS.len()]);
         let mut memberships = vec![None; ORGS];
         memberships[org] = Some(Membership {
             id: String::new(),
@@ -398,6 +441,23 @@ async fn new_world(app: &TestApp) -> World {
         });
     }
     world
+}
+
+/// Makes a custom role without permissions (not scoped): its id.
+async fn new_custom_role(app: &TestApp, world: &mut World, session: &str, org: &str) -> String {
+    world.customs_made += 1;
+    let response = call_from(
+        app,
+        &world.client,
+        Method::POST,
+        Some(session),
+        &format!("/api/v1/organizations/{org}/roles"),
+        Some(json!({ "name": format!("Custom {}", world.customs_made), "permissions": [] })),
+    )
+    .await;
+    assert_eq!(response.status(), 201, "custom role");
+    let body: Value = response.json().await.unwrap();
+    body["id"].as_str().unwrap().to_owned()
 }
 
 /// The invitation token last emailed to `email`.
@@ -550,6 +610,69 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
                 .as_mut()
                 .unwrap()
                 .template = template;
+        }
+        Op::EditCustom {
+            org,
+            permission,
+            grant,
+        } => {
+            if world.custom[org][permission] == grant {
+                return Ok(false);
+            }
+            let mut next = world.custom[org];
+            next[permission] = grant;
+            let permissions: Vec<&str> = PERMISSIONS
+                .iter()
+                .zip(next)
+                .filter(|(_, held)| *held)
+                .map(|(p, _)| *p)
+                .collect();
+            let founder = world.actors[org].session.clone().unwrap();
+            let response = call_from(
+                app,
+                &world.client,
+                Method::PATCH,
+                Some(&founder),
+                &format!(
+                    "/api/v1/organizations/{}/roles/{}",
+                    world.orgs[org], world.roles[org][CUSTOM]
+                ),
+                Some(json!({ "permissions": permissions })),
+            )
+            .await;
+            ensure!(response.status() == 200, "edit role: {}", response.status());
+            world.custom[org] = next;
+        }
+        Op::DeleteCustom { org } => {
+            let founder = world.actors[org].session.clone().unwrap();
+            let response = call_from(
+                app,
+                &world.client,
+                Method::DELETE,
+                Some(&founder),
+                &format!(
+                    "/api/v1/organizations/{}/roles/{}?replacement={}",
+                    world.orgs[org], world.roles[org][CUSTOM], world.roles[org][1]
+                ),
+                None,
+            )
+            .await;
+            ensure!(
+                response.status() == 200,
+                "delete role: {}",
+                response.status()
+            );
+            for actor in &mut world.actors {
+                if let Some(m) = actor.memberships[org]
+                    .as_mut()
+                    .filter(|m| m.template == CUSTOM)
+                {
+                    m.template = 1;
+                }
+            }
+            let id = world.orgs[org].clone();
+            world.roles[org][CUSTOM] = new_custom_role(app, world, &founder, &id).await;
+            world.custom[org] = [false; PERMISSIONS.len()];
         }
         Op::Suspend { org, person }
         | Op::Reactivate { org, person }
@@ -754,7 +877,9 @@ async fn verify(app: &TestApp, world: &World) -> Result<(), TestCaseError> {
             let status = response.status().as_u16();
             let may_read = alive
                 && actor.bound == Some(org)
-                && (actor.holds(org, "team.read") || actor.holds(org, "team.manage"));
+                && ["team.read", "team.invite", "team.manage"]
+                    .iter()
+                    .any(|p| actor.holds(org, p, &world.custom[org]));
             ensure!(
                 (status == 200) == may_read,
                 "{} lists org {org}: {status}, model says {may_read}",
@@ -801,7 +926,7 @@ async fn verify(app: &TestApp, world: &World) -> Result<(), TestCaseError> {
                     expected.push((
                         actor.email.clone(),
                         permission.to_owned(),
-                        actor.allowed(org, permission, None),
+                        actor.allowed(org, permission, None, &world.custom[org]),
                     ));
                 }
                 for order in 0..ORDERS {
@@ -814,7 +939,7 @@ async fn verify(app: &TestApp, world: &World) -> Result<(), TestCaseError> {
                     expected.push((
                         actor.email.clone(),
                         format!("orders.read on order {order}"),
-                        actor.allowed(org, "orders.read", Some(order)),
+                        actor.allowed(org, "orders.read", Some(order), &world.custom[org]),
                     ));
                 }
             }
@@ -857,7 +982,7 @@ fn run_model(backend: gardien_store::test_support::TestBackend) {
     let steps: usize = std::env::var("GARDIEN_MODEL_STEPS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(240);
+        .unwrap_or(2000);
     let cases = u32::try_from(steps.div_ceil(STEPS_PER_CASE)).unwrap_or(u32::MAX);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
