@@ -1,132 +1,128 @@
-//! Helpers of the router tests: a router over a stub store, and requests
-//! sent with `tower::ServiceExt::oneshot` (no server, no database).
+//! Helpers of the router tests: the router over a real store of either back
+//! end (a fresh database each), and requests sent with
+//! `tower::ServiceExt::oneshot` (no server).
 
 #![allow(dead_code)] // each test file uses part of it
 
+use std::ops::Deref;
+use std::process::Command;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
-use gardien_core::MailId;
-use gardien_store::{Backend, OutboxMessage, Store, StoreError, Transaction};
+use gardien_store::test_support::{fresh_store, postgres_url, TestBackend, TestDatabase};
+use gardien_store::Store;
 use gardien_web::{AppState, WebSettings};
-use time::OffsetDateTime;
 use tower::ServiceExt;
 
 pub const SECRET: [u8; 32] = [42; 32];
 
-/// A store whose only behaviour is whether it answers `ping`.
-pub struct StubStore {
-    pub ready: bool,
-}
+/// Runs each test body on both storage back ends: a module per test with
+/// `sqlite` and `postgres` tests.
+macro_rules! both_back_ends {
+    ($(async fn $name:ident($backend:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($backend: gardien_store::test_support::TestBackend) $body
 
-#[async_trait]
-impl Store for StubStore {
-    fn backend(&self) -> Backend {
-        Backend::Sqlite
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        if self.ready {
-            Ok(())
-        } else {
-            Err(StoreError::Unavailable("connection refused".into()))
+            #[tokio::test]
+            async fn sqlite() {
+                run(gardien_store::test_support::TestBackend::Sqlite).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                run(gardien_store::test_support::TestBackend::Postgres).await;
+            }
         }
-    }
-    async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
-        Err(StoreError::Unavailable("stub".into()))
-    }
-    async fn claim_mail(
-        &self,
-        _now: OffsetDateTime,
-        _lease: time::Duration,
-        _limit: u32,
-    ) -> Result<Vec<OutboxMessage>, StoreError> {
-        Ok(Vec::new())
-    }
-    async fn mark_mail_sent(&self, _id: MailId, _at: OffsetDateTime) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn mark_mail_failed(
-        &self,
-        _id: MailId,
-        _error: &str,
-        _retry_at: Option<OffsetDateTime>,
-    ) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn mail(&self, _id: MailId) -> Result<Option<OutboxMessage>, StoreError> {
-        Ok(None)
-    }
+    )*};
+}
 
-    async fn authz_snapshot(&self) -> Result<gardien_authz::Snapshot, StoreError> {
-        Ok(gardien_authz::Snapshot::default())
-    }
+/// The router over a fresh database, kept as long as the router.
+pub struct TestRouter {
+    router: Router,
+    _database: TestDatabase,
+}
 
-    async fn authz_changes_after(
-        &self,
-        _version: u64,
-    ) -> Result<Vec<gardien_authz::VersionedChange>, StoreError> {
-        Ok(Vec::new())
-    }
-
-    async fn authz_counters(&self) -> Result<gardien_store::AuthzCounters, StoreError> {
-        Err(StoreError::Unavailable("stub".into()))
-    }
-
-    async fn api_key_by_token(
-        &self,
-        _token: &gardien_core::TokenHash,
-    ) -> Result<Option<gardien_store::ApiKey>, StoreError> {
-        Ok(None)
-    }
-
-    async fn audit_page(
-        &self,
-        _organization: gardien_core::OrganizationId,
-        _filter: &gardien_store::AuditFilter,
-        _after: Option<gardien_store::AuditCursor>,
-        _limit: u32,
-    ) -> Result<gardien_store::AuditPage, StoreError> {
-        Err(StoreError::Unavailable("stub".into()))
-    }
-
-    async fn touch_api_key(
-        &self,
-        _id: gardien_core::ApiKeyId,
-        _at: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        Ok(false)
-    }
-    async fn claim_webhooks(
-        &self,
-        _now: OffsetDateTime,
-        _lease: time::Duration,
-        _limit: u32,
-    ) -> Result<Vec<gardien_store::WebhookDelivery>, StoreError> {
-        Ok(Vec::new())
-    }
-    async fn record_webhook_attempt(
-        &self,
-        _attempt: &gardien_store::WebhookAttempt,
-        _outcome: gardien_store::WebhookOutcome,
-    ) -> Result<(), StoreError> {
-        Ok(())
+impl Deref for TestRouter {
+    type Target = Router;
+    fn deref(&self) -> &Router {
+        &self.router
     }
 }
 
-pub fn app_with(public_url: &str, ready: bool) -> Router {
+pub fn router_over(store: Arc<dyn Store>, public_url: &str) -> Router {
     let settings = WebSettings {
         public_url: public_url.into(),
         secret_key: SECRET,
         trusted_proxies: Vec::new(),
     };
-    gardien_web::router(AppState::new(Arc::new(StubStore { ready }), settings))
+    gardien_web::router(AppState::new(store, settings))
 }
 
-pub fn app() -> Router {
-    app_with("http://127.0.0.1:8080", true)
+pub async fn app_with(backend: TestBackend, public_url: &str) -> TestRouter {
+    let (store, database) = fresh_store(backend).await;
+    TestRouter {
+        router: router_over(store, public_url),
+        _database: database,
+    }
+}
+
+pub async fn app(backend: TestBackend) -> TestRouter {
+    app_with(backend, "http://127.0.0.1:8080").await
+}
+
+/// A PostgreSQL database of its own (the other tests share one database,
+/// a schema each), dropped at the end, whose connections can be refused.
+pub struct OwnDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+/// Runs SQL as the test server's administrator, through `psql`.
+fn psql(sql: &str) {
+    let status = Command::new("psql")
+        .args(["-q", "-v", "ON_ERROR_STOP=1", &postgres_url(), "-c", sql])
+        .status()
+        .expect("psql runs");
+    assert!(status.success(), "psql: {sql}");
+}
+
+impl OwnDatabase {
+    pub async fn create() -> Self {
+        let name = format!("gardien_own_{}", uuid::Uuid::new_v4().simple());
+        psql(&format!("CREATE DATABASE {name}"));
+        let base = postgres_url();
+        let server = base.rsplit_once('/').map_or(base.as_str(), |(s, _)| s);
+        let url = format!("{server}/{name}");
+        Self { name, url }
+    }
+
+    /// Stops (or lets again) the database accept connections, ending the
+    /// open ones: the store's next query finds it down.
+    pub fn refuse_connections(&self, refuse: bool) {
+        let name = &self.name;
+        psql(&format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS {}",
+            !refuse
+        ));
+        if refuse {
+            psql(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            ));
+        }
+    }
+}
+
+impl Drop for OwnDatabase {
+    fn drop(&mut self) {
+        psql(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
+    }
 }
 
 pub struct Reply {
