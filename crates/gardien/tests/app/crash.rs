@@ -32,9 +32,27 @@ fn edit(n: usize) -> Vec<&'static str> {
         .collect()
 }
 
+/// A `gardien serve` process, killed (SIGKILL) when dropped, so that a
+/// failing test leaves none behind.
+struct Server(Child);
+
+impl Server {
+    fn kill(&mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `gardien serve` on the test app's database, data folder and mail sink;
 /// the app's address now leads to it.
-async fn serve(app: &mut TestApp) -> Child {
+async fn serve(app: &mut TestApp) -> Server {
     let port = free_port();
     let args = [
         "serve".to_owned(),
@@ -67,7 +85,7 @@ async fn serve(app: &mut TestApp) -> Child {
         .unwrap();
     app.address = format!("http://127.0.0.1:{port}");
     wait_healthy(&app.address, &mut server).await;
-    server
+    Server(server)
 }
 
 /// What the clients were told, over every round.
@@ -375,8 +393,7 @@ app_test!(
                 while clients.try_join_next().is_some() {}
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
-            server.kill().unwrap();
-            server.wait().unwrap();
+            server.kill(); // SIGKILL mid-burst
             while clients.join_next().await.is_some() {}
             app = Arc::try_unwrap(shared).ok().expect("the clients are done");
             let emailed_before_restart = app
@@ -405,7 +422,6 @@ app_test!(
                 acknowledged.last_edit
             );
         }
-        server.kill().unwrap();
-        server.wait().unwrap();
+        server.kill();
     }
 );
