@@ -296,15 +296,7 @@ async fn call_from(
         .send()
         .await
         .expect("csrf-token answers");
-    let csrf_cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("gardien_csrf="))
-        .and_then(|v| v.split(';').next())
-        .expect("a CSRF cookie")
-        .to_owned();
+    let csrf_cookie = support::csrf_cookie(&response);
     let token: Value = response.json().await.expect("JSON");
     let cookie = match session {
         Some(session) => format!("{csrf_cookie}; {session}"),

@@ -274,15 +274,7 @@ async fn form_token(app: &TestApp, session: &str, path: &str) -> (String, String
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
-    let csrf_cookie = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("gardien_csrf="))
-        .and_then(|v| v.split(';').next())
-        .expect("a CSRF cookie")
-        .to_owned();
+    let csrf_cookie = support::csrf_cookie(&page);
     let html = page.text().await.unwrap();
     let start = html.find("name=\"csrf_token\" value=\"").unwrap() + 25;
     let token = html[start..start + html[start..].find('"').unwrap()].to_owned();

@@ -29,15 +29,7 @@ async fn post_from(
         .send()
         .await
         .expect("csrf-token answers");
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("gardien_csrf="))
-        .and_then(|v| v.split(';').next())
-        .expect("a CSRF cookie")
-        .to_owned();
+    let cookie = support::csrf_cookie(&response);
     let token: serde_json::Value = response.json().await.expect("JSON");
     client
         .post(app.url(path))
