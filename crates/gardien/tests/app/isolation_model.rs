@@ -312,6 +312,19 @@ async fn call_from(
     request.send().await.unwrap()
 }
 
+/// A request of the founder of organization `org` (its administrator).
+async fn by_founder(
+    app: &TestApp,
+    world: &World,
+    org: usize,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let founder = world.actors[org].session.as_deref();
+    call_from(app, &world.client, method, founder, path, body).await
+}
+
 async fn introspect(app: &TestApp, session: &str) -> (u16, Value) {
     let response = app
         .http
@@ -485,13 +498,12 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
             if world.person(person).memberships[org].is_some() {
                 return Ok(false);
             }
-            let founder = world.actors[org].session.clone().unwrap();
             let email = world.person(person).email.clone();
-            let response = call_from(
+            let response = by_founder(
                 app,
-                &world.client,
+                world,
+                org,
                 Method::POST,
-                Some(&founder),
                 &format!("/api/v1/organizations/{}/invitations", world.orgs[org]),
                 Some(json!({
                     "email": email,
@@ -580,12 +592,11 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
             let Some(member) = world.person(person).active(org).cloned() else {
                 return Ok(false);
             };
-            let founder = world.actors[org].session.clone().unwrap();
-            let response = call_from(
+            let response = by_founder(
                 app,
-                &world.client,
+                world,
+                org,
                 Method::PATCH,
-                Some(&founder),
                 &format!(
                     "/api/v1/organizations/{}/members/{}",
                     world.orgs[org], member.id
@@ -619,12 +630,11 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
                 .filter(|(_, held)| *held)
                 .map(|(p, _)| *p)
                 .collect();
-            let founder = world.actors[org].session.clone().unwrap();
-            let response = call_from(
+            let response = by_founder(
                 app,
-                &world.client,
+                world,
+                org,
                 Method::PATCH,
-                Some(&founder),
                 &format!(
                     "/api/v1/organizations/{}/roles/{}",
                     world.orgs[org], world.roles[org][CUSTOM]
@@ -636,12 +646,11 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
             world.custom[org] = next;
         }
         Op::DeleteCustom { org } => {
-            let founder = world.actors[org].session.clone().unwrap();
-            let response = call_from(
+            let response = by_founder(
                 app,
-                &world.client,
+                world,
+                org,
                 Method::DELETE,
-                Some(&founder),
                 &format!(
                     "/api/v1/organizations/{}/roles/{}?replacement={}",
                     world.orgs[org], world.roles[org][CUSTOM], world.roles[org][1]
@@ -662,7 +671,10 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
                     m.template = 1;
                 }
             }
-            let id = world.orgs[org].clone();
+            let (founder, id) = (
+                world.actors[org].session.clone().unwrap(),
+                world.orgs[org].clone(),
+            );
             world.roles[org][CUSTOM] = new_custom_role(app, world, &founder, &id).await;
             world.custom[org] = [false; PERMISSIONS.len()];
         }
@@ -682,12 +694,11 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
                 (Op::Restore { .. }, Status::Removed) => ("restore", Status::Active),
                 _ => return Ok(false),
             };
-            let founder = world.actors[org].session.clone().unwrap();
-            let response = call_from(
+            let response = by_founder(
                 app,
-                &world.client,
+                world,
+                org,
                 Method::POST,
-                Some(&founder),
                 &format!(
                     "/api/v1/organizations/{}/members/{}/{action}",
                     world.orgs[org], member.id

@@ -145,25 +145,33 @@ impl Browser {
     }
 
     pub async fn text(&self, css: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            match self.find(css).await.text().await {
-                Err(e) if replaced(&e) && Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(25)).await
-                }
-                read => return read.expect("element text"),
-            }
-        }
+        self.read(css, "element text", |element| async move {
+            element.text().await
+        })
+        .await
     }
 
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        self.read(css, "element attribute", |element| async move {
+            element.attr(name).await
+        })
+        .await
+    }
+
+    /// Reads from the element `css` finds, again while the page it was
+    /// found on is being replaced by the next one.
+    async fn read<T, F, Fut>(&self, css: &str, what: &str, read: F) -> T
+    where
+        F: Fn(Element) -> Fut,
+        Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    {
         let deadline = Instant::now() + WAIT;
         loop {
-            match self.find(css).await.attr(name).await {
+            match read(self.find(css).await).await {
                 Err(e) if replaced(&e) && Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(25)).await
                 }
-                read => return read.expect("element attribute"),
+                result => return result.expect(what),
             }
         }
     }
