@@ -2,17 +2,22 @@
 //! account, roles as bitsets, overrides as two bitsets per member, assignments
 //! as a hash set per member, and a reverse index resource → memberships.
 //!
-//! An [`OrgData`] is immutable once published. Writers edit a copy whose
-//! parts are `Arc`s: a role edit copies only the roles table, a membership
-//! edit copies the member map (members are stored inline, one cache miss
-//! fewer per check; their assignment sets are shared, not copied), an
-//! assignment edit also copies the reverse index (pointers to shared names). The
-//! costs are measured by `benches/index.rs`.
+//! An [`OrgData`] is immutable once published. Writers edit a copy: the
+//! roles table is an `Arc`'d hash map (few entries, copied whole by a role
+//! edit); the tables that grow with the organization — members by account,
+//! accounts by membership, the reverse index resource → memberships — are
+//! persistent hash maps (HAMTs, `imbl`), so a copy is one pointer and a
+//! write copies only the path to the entry it changes: its cost stays
+//! logarithmic in the organization's size instead of copying every member.
+//! Members are stored inline in the map's leaves; their assignment sets are
+//! shared, not copied. The costs are measured by `benches/index.rs`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use imbl::shared_ptr::ArcK;
+use imbl::GenericHashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use smallvec::SmallVec;
 
 use gardien_core::evaluator::{Decision, MemberFacts, OverrideEffect, Reason, ResourceRef};
@@ -46,6 +51,9 @@ impl RoleEntry {
 /// start-up build); ids and permission numbers use the fast Fx hasher.
 type NameHasher = foldhash::fast::RandomState;
 pub(crate) type AssignmentSet = HashSet<Arc<ResourceRef>, NameHasher>;
+
+/// A persistent hash map (structural sharing, thread-safe pointers).
+pub(crate) type Persistent<K, V, S = FxBuildHasher> = GenericHashMap<K, V, S, ArcK>;
 
 /// One membership.
 #[derive(Debug, Clone)]
@@ -199,9 +207,9 @@ type Holders = SmallVec<[MembershipId; 2]>;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct OrgData {
     pub(crate) roles: Arc<FxHashMap<RoleId, RoleEntry>>,
-    pub(crate) members: Arc<FxHashMap<AccountId, Member>>,
-    pub(crate) accounts: Arc<FxHashMap<MembershipId, AccountId>>,
-    pub(crate) holders: Arc<HashMap<Arc<ResourceRef>, Holders, NameHasher>>,
+    pub(crate) members: Persistent<AccountId, Member>,
+    pub(crate) accounts: Persistent<MembershipId, AccountId>,
+    pub(crate) holders: Persistent<Arc<ResourceRef>, Holders, NameHasher>,
     /// The permission interner as it was when this state was published: it
     /// knows every number the state uses (see the ordering rule in
     /// `index.rs`), and reading it here saves readers a second atomic load.
@@ -275,7 +283,7 @@ impl OrgData {
         let mut member = match existing {
             Some(old) => {
                 if old.account_id != account_id {
-                    Arc::make_mut(&mut self.members).remove(&old.account_id);
+                    self.members.remove(&old.account_id);
                 }
                 old
             }
@@ -285,8 +293,8 @@ impl OrgData {
         member.kind = kind;
         member.status = status;
         member.role_id = role_id;
-        Arc::make_mut(&mut self.accounts).insert(membership_id, account_id);
-        Arc::make_mut(&mut self.members).insert(account_id, member);
+        self.accounts.insert(membership_id, account_id);
+        self.members.insert(account_id, member);
     }
 
     /// Edits one membership in place; a no-op when it is unknown.
@@ -298,7 +306,7 @@ impl OrgData {
         let Some(account) = self.accounts.get(&membership_id).copied() else {
             return;
         };
-        if let Some(member) = Arc::make_mut(&mut self.members).get_mut(&account) {
+        if let Some(member) = self.members.get_mut(&account) {
             edit(member);
         }
     }
@@ -319,13 +327,11 @@ impl OrgData {
             .get_key_value(resource)
             .map(|(key, _)| Arc::clone(key))
             .unwrap_or_else(|| Arc::new(resource.clone()));
-        let holders = Arc::make_mut(&mut self.holders)
-            .entry(Arc::clone(&resource))
-            .or_default();
+        let holders = self.holders.entry(Arc::clone(&resource)).or_default();
         if let Err(at) = holders.binary_search(&membership_id) {
             holders.insert(at, membership_id);
         }
-        if let Some(member) = Arc::make_mut(&mut self.members).get_mut(&account) {
+        if let Some(member) = self.members.get_mut(&account) {
             let sorted = Arc::make_mut(&mut member.sorted);
             if let Err(at) = sorted.binary_search_by(|r| (**r).cmp(&*resource)) {
                 sorted.insert(at, Arc::clone(&resource));
@@ -348,7 +354,7 @@ impl OrgData {
         if !member.assignments.contains(resource) {
             return;
         }
-        if let Some(member) = Arc::make_mut(&mut self.members).get_mut(&account) {
+        if let Some(member) = self.members.get_mut(&account) {
             Arc::make_mut(&mut member.assignments).remove(resource);
             let sorted = Arc::make_mut(&mut member.sorted);
             if let Ok(at) = sorted.binary_search_by(|r| (**r).cmp(resource)) {
@@ -359,7 +365,7 @@ impl OrgData {
     }
 
     fn forget_holder(&mut self, membership_id: MembershipId, resource: &ResourceRef) {
-        let holders = Arc::make_mut(&mut self.holders);
+        let holders = &mut self.holders;
         if let Some(list) = holders.get_mut(resource) {
             list.retain(|m| *m != membership_id);
             if list.is_empty() {
@@ -370,10 +376,10 @@ impl OrgData {
 
     /// Drops the account's membership here, with its assignments.
     pub(crate) fn remove_account(&mut self, account_id: AccountId) {
-        let Some(member) = Arc::make_mut(&mut self.members).remove(&account_id) else {
+        let Some(member) = self.members.remove(&account_id) else {
             return;
         };
-        Arc::make_mut(&mut self.accounts).remove(&member.membership_id);
+        self.accounts.remove(&member.membership_id);
         for resource in member.assignments.iter() {
             self.forget_holder(member.membership_id, resource);
         }

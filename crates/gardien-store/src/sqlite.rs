@@ -42,11 +42,15 @@ impl SqlStore<Sqlite> {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            // 16 MiB of page cache per connection (SQLite's default is
-            // 2 MiB): the team tables of a 100 000-member organization are
-            // about 30 MB, and a search's page otherwise rereads them from
-            // the OS on each query (bench/README.md).
-            .pragma("cache_size", "-16384")
+            // Reads go through a memory map of the file: pages are read in
+            // place from the OS's cache of the file, shared by every
+            // connection, instead of copied into each connection's own page
+            // cache (8 × 16 MiB of private memory once full, when a big
+            // cache was what kept the team search of a 100 000-member
+            // organization fast: bench/README.md). The private cache then
+            // holds what writes change: SQLite's default 2 MiB.
+            .pragma("mmap_size", "268435456")
+            .pragma("cache_size", "-2048")
             .busy_timeout(BUSY_TIMEOUT);
         let path = options.get_filename().to_owned();
         let unavailable = |reason: String| {

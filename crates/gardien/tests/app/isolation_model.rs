@@ -3,10 +3,17 @@
 //! the built-in Administrator and User roles and a custom role, edit the
 //! custom role's permissions, delete it (its members move to User) and make
 //! a new one, grant / deny / clear an override, assign / unassign an order,
-//! suspend, reactivate, remove, restore, switch the organization of a
-//! session) by actors of two organizations, applies them
+//! suspend, reactivate, remove, restore, hand the ownership over, delete an
+//! account (its address then comes back as a new person), switch the
+//! organization of a session) by actors of two organizations, applies them
 //! through the real HTTP API of one app per back end, and after every step
-//! compares what the app answers with a small oracle model:
+//! compares what the app answers with a small oracle model. Each
+//! organization's owner does the administration (its founder at first);
+//! the model knows the owner rule — the owner stays an active administrator
+//! until they hand over, so every change that would take administration from
+//! them, and their account's deletion, must be refused and change nothing —
+//! and that only the Administrator role may edit roles.
+//! After every step:
 //! - each organization's member list, read by every session: only the
 //!   members of the session's own organization, and only with `team.read`,
 //!   `team.invite` or `team.manage` (Administrator has `team.invite`, which
@@ -17,16 +24,17 @@
 //!   with `orders.read` (the User role is scoped: assigned orders only); a
 //!   key never answers for the other organization;
 //! - introspection of every session: alive exactly while its organization's
-//!   membership is active.
+//!   membership is active, and never again once its account is deleted.
 //!
 //! A failure prints the shrunk sequence of operations. Size: the
 //! `GARDIEN_MODEL_STEPS` environment variable (default 2000, about one case
 //! per 30 steps; illegal random moves are skipped, the run prints the steps
-//! applied; `GARDIEN_MODEL_STEPS=1000000` for the long mode).
+//! applied; `GARDIEN_MODEL_STEPS=1000000` for the long mode), shared out
+//! among `GARDIEN_MODEL_RUNNERS` independent runners (default 4) on one app.
 
 use crate::support;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use gardien_core::OrganizationId;
@@ -38,6 +46,10 @@ use support::{session_cookie, TestApp};
 
 const ORGS: usize = 2;
 const PEOPLE: usize = 3;
+/// Operations name any of the founders and the people.
+const ACTORS: usize = ORGS + PEOPLE;
+/// Index of `team.manage` in [`PERMISSIONS`]: administration.
+const TEAM_MANAGE: usize = 1;
 /// The longest sequence; about a third of random operations are legal moves
 /// in the model (the others are skipped), so a case applies about thirty.
 const OPS_PER_CASE: usize = 200;
@@ -101,6 +113,17 @@ enum Op {
     DeleteCustom {
         org: usize,
     },
+    /// The owner of `org` hands it to `person`, stepping down to role slot
+    /// `template`.
+    HandOver {
+        org: usize,
+        person: usize,
+        template: usize,
+    },
+    /// `person` deletes their own account.
+    DeleteAccount {
+        person: usize,
+    },
     /// Grant (`Some(true)`), deny (`Some(false)`) or clear one permission.
     Override {
         org: usize,
@@ -118,14 +141,17 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     let org = 0..ORGS;
-    let person = 0..PEOPLE;
+    let person = 0..ACTORS;
     let template = 0..ROLE_SLOTS;
     prop_oneof![
         3 => (org.clone(), person.clone(), template.clone())
             .prop_map(|(org, person, template)| Op::Invite { org, person, template }),
         3 => (org.clone(), person.clone()).prop_map(|(org, person)| Op::Accept { org, person }),
-        2 => (org.clone(), person.clone(), template)
+        2 => (org.clone(), person.clone(), template.clone())
             .prop_map(|(org, person, template)| Op::ChangeRole { org, person, template }),
+        1 => (org.clone(), person.clone(), template)
+            .prop_map(|(org, person, template)| Op::HandOver { org, person, template }),
+        1 => person.clone().prop_map(|person| Op::DeleteAccount { person }),
         1 => (org.clone(), person.clone()).prop_map(|(org, person)| Op::Suspend { org, person }),
         1 => (org.clone(), person.clone()).prop_map(|(org, person)| Op::Reactivate { org, person }),
         1 => (org.clone(), person.clone()).prop_map(|(org, person)| Op::Remove { org, person }),
@@ -162,8 +188,8 @@ struct Membership {
     assigned: BTreeSet<usize>,
 }
 
-/// An organization's founder (its administrator, never changed) or one of
-/// the people the operations invite.
+/// An organization's founder or one of the people the operations invite;
+/// after the founders and the people, the accounts deleted so far.
 #[derive(Debug, Clone, Default)]
 struct Actor {
     email: String,
@@ -172,6 +198,11 @@ struct Actor {
     /// The organization the session is bound to.
     bound: Option<usize>,
     memberships: Vec<Option<Membership>>,
+    /// Invitation mails sent to this address so far (across the accounts
+    /// it has had).
+    invitations_sent: usize,
+    /// The account was deleted: every session ended, every membership removed.
+    deleted: bool,
 }
 
 impl Actor {
@@ -218,6 +249,9 @@ impl Actor {
     /// A session is refused while its organization's membership is not
     /// active.
     fn session_alive(&self) -> bool {
+        if self.deleted {
+            return false;
+        }
         match self.bound {
             Some(org) => self.active(org).is_some(),
             None => true,
@@ -225,11 +259,29 @@ impl Actor {
     }
 }
 
-struct World {
+/// An HTTP client of one case with its CSRF cookie and token (the token
+/// belongs to the cookie, not to a session: one pair serves the whole case).
+struct Caller {
     /// Bound to a loopback address of its own (127.x.y.z): the per-address
     /// rate limits of sign-up and login then count each case apart.
-    client: reqwest::Client,
+    http: reqwest::Client,
+    csrf_cookie: String,
+    csrf_token: String,
+}
+
+struct World {
+    client: Caller,
     orgs: Vec<String>,
+    /// Per organization, the actor who owns it.
+    owner: Vec<usize>,
+    /// Per organization, a session of its owner bound to it, for the
+    /// administration (apart from the owner's own session, which moves).
+    admin: Vec<String>,
+    /// Administration sessions made so far, by (actor, organization): an
+    /// owner who hands over and gets the ownership back uses theirs again
+    /// (logging in at each hand-over would meet the login rate limit of one
+    /// address and email, 10 a minute).
+    admin_sessions: BTreeMap<(usize, usize), String>,
     keys: Vec<String>,
     /// Per organization, the ids of its roles by slot (built-in ones, then
     /// the custom one).
@@ -240,11 +292,39 @@ struct World {
     customs_made: usize,
     /// Founders first (`ORGS` of them), then the `PEOPLE`.
     actors: Vec<Actor>,
+    /// Refusals the model expected and got, by operation and status.
+    refusals: BTreeMap<String, usize>,
 }
 
 impl World {
     fn person(&mut self, person: usize) -> &mut Actor {
-        &mut self.actors[ORGS + person]
+        &mut self.actors[person]
+    }
+
+    /// Whether `actor`'s membership of `org`, with role slot `template` and
+    /// its overrides, administers `org` (holds `team.manage`; status aside).
+    fn administers(&self, actor: usize, org: usize, template: usize) -> bool {
+        self.actors[actor].memberships[org]
+            .as_ref()
+            .is_some_and(|m| self.administers_with(org, template, m.overrides[TEAM_MANAGE]))
+    }
+
+    /// Whether role slot `template` of `org` with this override of
+    /// `team.manage` administers `org`.
+    fn administers_with(&self, org: usize, template: usize, team_manage: Option<bool>) -> bool {
+        match team_manage {
+            Some(effect) => effect,
+            None if template == CUSTOM => self.custom[org][TEAM_MANAGE],
+            None => TEMPLATES[template] == "administrator",
+        }
+    }
+
+    /// The owner of `org` holds `roles.manage` (only the Administrator
+    /// role gives it: no override of the model names it).
+    fn owner_manages_roles(&self, org: usize) -> bool {
+        self.actors[self.owner[org]].memberships[org]
+            .as_ref()
+            .is_some_and(|m| m.template < CUSTOM && TEMPLATES[m.template] == "administrator")
     }
 
     fn org_index(&self, id: &str) -> Option<usize> {
@@ -281,39 +361,33 @@ async fn role_ids(app: &TestApp, org: &str) -> Vec<String> {
         .collect()
 }
 
-/// A request from `client` with an optional session cookie, a CSRF cookie
-/// and its token.
+/// A request from `client` with an optional session cookie, its CSRF
+/// cookie and token.
 async fn call_from(
     app: &TestApp,
-    client: &reqwest::Client,
+    client: &Caller,
     method: Method,
     session: Option<&str>,
     path: &str,
     body: Option<Value>,
 ) -> reqwest::Response {
-    let response = client
-        .get(app.url("/api/v1/csrf-token"))
-        .send()
-        .await
-        .expect("csrf-token answers");
-    let csrf_cookie = support::csrf_cookie(&response);
-    let token: Value = response.json().await.expect("JSON");
     let cookie = match session {
-        Some(session) => format!("{csrf_cookie}; {session}"),
-        None => csrf_cookie,
+        Some(session) => format!("{}; {session}", client.csrf_cookie),
+        None => client.csrf_cookie.clone(),
     };
     let mut request = client
+        .http
         .request(method, app.url(path))
         .header("cookie", cookie)
-        .header("x-csrf-token", token["token"].as_str().expect("token"));
+        .header("x-csrf-token", &client.csrf_token);
     if let Some(body) = body {
         request = request.json(&body);
     }
     request.send().await.unwrap()
 }
 
-/// A request of the founder of organization `org` (its administrator).
-async fn by_founder(
+/// A request of the owner of organization `org`, in their session there.
+async fn by_owner(
     app: &TestApp,
     world: &World,
     org: usize,
@@ -321,8 +395,32 @@ async fn by_founder(
     path: &str,
     body: Option<Value>,
 ) -> reqwest::Response {
-    let founder = world.actors[org].session.as_deref();
-    call_from(app, &world.client, method, founder, path, body).await
+    let owner = Some(world.admin[org].as_str());
+    call_from(app, &world.client, method, owner, path, body).await
+}
+
+/// A change the model expects refused: `refused` is the refusal's status
+/// (the caller then leaves the model as it is), else `success` is expected.
+/// Whether it succeeded.
+async fn expect_status(
+    refusals: &mut BTreeMap<String, usize>,
+    what: &str,
+    response: reqwest::Response,
+    refused: Option<u16>,
+    success: u16,
+) -> Result<bool, TestCaseError> {
+    let status = response.status().as_u16();
+    let expected = refused.unwrap_or(success);
+    if status != expected {
+        let body = response.text().await.unwrap_or_default();
+        return Err(fail(format!(
+            "{what}: {status} {body}, model expects {expected}"
+        )));
+    }
+    if refused.is_some() {
+        *refusals.entry(format!("{what} {status}")).or_default() += 1;
+    }
+    Ok(refused.is_none())
 }
 
 async fn introspect(app: &TestApp, session: &str) -> (u16, Value) {
@@ -337,12 +435,7 @@ async fn introspect(app: &TestApp, session: &str) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn log_in(
-    app: &TestApp,
-    client: &reqwest::Client,
-    email: &str,
-    password: &str,
-) -> (String, Value) {
+async fn log_in(app: &TestApp, client: &Caller, email: &str, password: &str) -> (String, Value) {
     let response = call_from(
         app,
         client,
@@ -362,7 +455,7 @@ async fn log_in(
 async fn new_world(app: &TestApp) -> World {
     let case = CASE.fetch_add(1, Ordering::Relaxed);
     let octets = (case as u32 + 1).to_be_bytes();
-    let client = reqwest::Client::builder()
+    let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .local_address(std::net::IpAddr::from([
             127,
@@ -372,14 +465,30 @@ async fn new_world(app: &TestApp) -> World {
         ]))
         .build()
         .expect("HTTP client");
+    let response = http
+        .get(app.url("/api/v1/csrf-token"))
+        .send()
+        .await
+        .expect("csrf-token answers");
+    let csrf_cookie = support::csrf_cookie(&response);
+    let token: Value = response.json().await.expect("JSON");
+    let client = Caller {
+        http,
+        csrf_cookie,
+        csrf_token: token["token"].as_str().expect("a token").to_owned(),
+    };
     let mut world = World {
         client,
         orgs: Vec::new(),
+        owner: Vec::new(),
+        admin: Vec::new(),
+        admin_sessions: BTreeMap::new(),
         keys: Vec::new(),
         roles: Vec::new(),
         custom: Vec::new(),
         customs_made: 0,
         actors: Vec::new(),
+        refusals: BTreeMap::new(),
     };
     for org in 0..ORGS {
         let email = format!("founder{org}.case{case}@example.fr");
@@ -400,8 +509,9 @@ async fn new_world(app: &TestApp) -> World {
         )
         .await;
         assert_eq!(response.status(), 202);
-        support::verify_email_from(app, &world.client, &email).await;
+        support::verify_email_from(app, &world.client.http, &email).await;
         let (session, body) = log_in(app, &world.client, &email, PASSWORD).await;
+        let (admin, _) = log_in(app, &world.client, &email, PASSWORD).await;
         let id = body["organization"]["id"].as_str().unwrap().to_owned();
         let (_, me) = introspect(app, &session).await;
         let key = call_from(
@@ -420,9 +530,19 @@ async fn new_world(app: &TestApp) -> World {
         let custom = new_custom_role(app, &mut world, &session, &id).await;
         world.roles[org].push(custom);
         world.custom.push([false; PERMISSIONS.len()]);
+        let list = call_from(
+            app,
+            &world.client,
+            Method::GET,
+            Some(&session),
+            &format!("/api/v1/organizations/{id}/members"),
+            None,
+        )
+        .await;
+        let list: Value = list.json().await.unwrap();
         let mut memberships = vec![None; ORGS];
         memberships[org] = Some(Membership {
-            id: String::new(),
+            id: list["owner_membership_id"].as_str().unwrap().to_owned(),
             invitation: 0,
             status: Status::Active,
             template: 0,
@@ -435,8 +555,12 @@ async fn new_world(app: &TestApp) -> World {
             session: Some(session),
             bound: Some(org),
             memberships,
+            ..Actor::default()
         });
         world.orgs.push(id);
+        world.owner.push(org);
+        world.admin_sessions.insert((org, org), admin.clone());
+        world.admin.push(admin);
     }
     for person in 0..PEOPLE {
         world.actors.push(Actor {
@@ -487,7 +611,8 @@ async fn last_invitation(app: &TestApp, email: &str, nth: usize) -> String {
 }
 
 /// Applies `op` when the model says it is a legal move (an illegal one is
-/// skipped: its refusal is tested elsewhere); returns whether it ran.
+/// skipped: its refusal is tested elsewhere); returns whether it ran. A move
+/// the owner rule or the roles permission forbids runs, and must be refused.
 async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCaseError> {
     match *op {
         Op::Invite {
@@ -499,7 +624,7 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
                 return Ok(false);
             }
             let email = world.person(person).email.clone();
-            let response = by_founder(
+            let response = by_owner(
                 app,
                 world,
                 org,
@@ -516,16 +641,11 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
             .await;
             ensure!(response.status() == 201, "invite: {}", response.status());
             let body: Value = response.json().await.unwrap();
-            let invitation = world
-                .person(person)
-                .memberships
-                .iter()
-                .filter(|m| m.is_some())
-                .count()
-                + 1;
-            world.person(person).memberships[org] = Some(Membership {
+            let actor = world.person(person);
+            actor.invitations_sent += 1;
+            actor.memberships[org] = Some(Membership {
                 id: body["membership_id"].as_str().unwrap().to_owned(),
-                invitation,
+                invitation: actor.invitations_sent,
                 status: Status::Invited,
                 template,
                 overrides: [None; PERMISSIONS.len()],
@@ -592,7 +712,9 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
             let Some(member) = world.person(person).active(org).cloned() else {
                 return Ok(false);
             };
-            let response = by_founder(
+            let refused = (world.owner[org] == person && !world.administers(person, org, template))
+                .then_some(409);
+            let response = by_owner(
                 app,
                 world,
                 org,
@@ -604,15 +726,12 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
                 Some(json!({ "role_id": world.roles[org][template] })),
             )
             .await;
-            ensure!(
-                response.status() == 200,
-                "change role: {}",
-                response.status()
-            );
-            world.person(person).memberships[org]
-                .as_mut()
-                .unwrap()
-                .template = template;
+            if expect_status(&mut world.refusals, "change role", response, refused, 200).await? {
+                world.person(person).memberships[org]
+                    .as_mut()
+                    .unwrap()
+                    .template = template;
+            }
         }
         Op::EditCustom {
             org,
@@ -624,13 +743,16 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
             }
             let mut next = world.custom[org];
             next[permission] = grant;
+            // Only an owner on the Administrator role edits roles, so an
+            // edit never takes administration from the owner here.
+            let refused = (!world.owner_manages_roles(org)).then_some(403);
             let permissions: Vec<&str> = PERMISSIONS
                 .iter()
                 .zip(next)
                 .filter(|(_, held)| *held)
                 .map(|(p, _)| *p)
                 .collect();
-            let response = by_founder(
+            let response = by_owner(
                 app,
                 world,
                 org,
@@ -642,11 +764,13 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
                 Some(json!({ "permissions": permissions })),
             )
             .await;
-            ensure!(response.status() == 200, "edit role: {}", response.status());
-            world.custom[org] = next;
+            if expect_status(&mut world.refusals, "edit role", response, refused, 200).await? {
+                world.custom[org] = next;
+            }
         }
         Op::DeleteCustom { org } => {
-            let response = by_founder(
+            let refused = (!world.owner_manages_roles(org)).then_some(403);
+            let response = by_owner(
                 app,
                 world,
                 org,
@@ -658,11 +782,9 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
                 None,
             )
             .await;
-            ensure!(
-                response.status() == 200,
-                "delete role: {}",
-                response.status()
-            );
+            if !expect_status(&mut world.refusals, "delete role", response, refused, 200).await? {
+                return Ok(true);
+            }
             for actor in &mut world.actors {
                 if let Some(m) = actor.memberships[org]
                     .as_mut()
@@ -671,11 +793,8 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
                     m.template = 1;
                 }
             }
-            let (founder, id) = (
-                world.actors[org].session.clone().unwrap(),
-                world.orgs[org].clone(),
-            );
-            world.roles[org][CUSTOM] = new_custom_role(app, world, &founder, &id).await;
+            let (admin, id) = (world.admin[org].clone(), world.orgs[org].clone());
+            world.roles[org][CUSTOM] = new_custom_role(app, world, &admin, &id).await;
             world.custom[org] = [false; PERMISSIONS.len()];
         }
         Op::Suspend { org, person }
@@ -694,7 +813,9 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
                 (Op::Restore { .. }, Status::Removed) => ("restore", Status::Active),
                 _ => return Ok(false),
             };
-            let response = by_founder(
+            // The owner is active: only suspending or removing them applies.
+            let refused = (world.owner[org] == person).then_some(409);
+            let response = by_owner(
                 app,
                 world,
                 org,
@@ -706,11 +827,12 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
                 None,
             )
             .await;
-            ensure!(response.status() == 200, "{action}: {}", response.status());
-            world.person(person).memberships[org]
-                .as_mut()
-                .unwrap()
-                .status = next;
+            if expect_status(&mut world.refusals, action, response, refused, 200).await? {
+                world.person(person).memberships[org]
+                    .as_mut()
+                    .unwrap()
+                    .status = next;
+            }
         }
         Op::Switch { person, org } => {
             let actor = world.person(person).clone();
@@ -751,41 +873,32 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
             let Some(member) = world.person(person).memberships[org].clone() else {
                 return Ok(false);
             };
-            let founder = world.actors[org].session.clone().unwrap();
+            let team_manage = if permission == TEAM_MANAGE {
+                effect
+            } else {
+                member.overrides[TEAM_MANAGE]
+            };
+            let refused = (world.owner[org] == person
+                && !world.administers_with(org, member.template, team_manage))
+            .then_some(409);
             let path = format!(
                 "/api/v1/organizations/{}/members/{}/overrides/{}",
                 world.orgs[org], member.id, PERMISSIONS[permission]
             );
-            let response = match effect {
-                Some(grant) => {
-                    let effect = if grant { "grant" } else { "deny" };
-                    call_from(
-                        app,
-                        &world.client,
-                        Method::PUT,
-                        Some(&founder),
-                        &path,
-                        Some(json!({ "effect": effect })),
-                    )
-                    .await
-                }
-                None => {
-                    call_from(
-                        app,
-                        &world.client,
-                        Method::DELETE,
-                        Some(&founder),
-                        &path,
-                        None,
-                    )
-                    .await
-                }
+            let (method, body) = match effect {
+                Some(grant) => (
+                    Method::PUT,
+                    Some(json!({ "effect": if grant { "grant" } else { "deny" } })),
+                ),
+                None => (Method::DELETE, None),
             };
-            ensure!(response.status() == 200, "override: {}", response.status());
-            world.person(person).memberships[org]
-                .as_mut()
-                .unwrap()
-                .overrides[permission] = effect;
+            let response = by_owner(app, world, org, method, &path, body).await;
+            if expect_status(&mut world.refusals, "override", response, refused, 200).await? {
+                world.person(person).memberships[org]
+                    .as_mut()
+                    .unwrap()
+                    .overrides[permission] = effect;
+            }
         }
         Op::Assign {
             org,
@@ -796,32 +909,16 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
             let Some(member) = world.person(person).memberships[org].clone() else {
                 return Ok(false);
             };
-            let founder = world.actors[org].session.clone().unwrap();
             let base = format!(
                 "/api/v1/organizations/{}/members/{}/assignments",
                 world.orgs[org], member.id
             );
             let response = if assign {
-                call_from(
-                    app,
-                    &world.client,
-                    Method::POST,
-                    Some(&founder),
-                    &base,
-                    Some(json!({ "type": "order", "id": order.to_string() })),
-                )
-                .await
+                let body = json!({ "type": "order", "id": order.to_string() });
+                by_owner(app, world, org, Method::POST, &base, Some(body)).await
             } else {
                 let path = format!("{base}/order/{order}");
-                call_from(
-                    app,
-                    &world.client,
-                    Method::DELETE,
-                    Some(&founder),
-                    &path,
-                    None,
-                )
-                .await
+                by_owner(app, world, org, Method::DELETE, &path, None).await
             };
             ensure!(
                 response.status() == 200,
@@ -837,6 +934,123 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
             } else {
                 assigned.remove(&order);
             }
+        }
+        Op::HandOver {
+            org,
+            person,
+            template,
+        } => {
+            let owner = world.owner[org];
+            let Some(heir) = world.person(person).active(org).cloned() else {
+                return Ok(false);
+            };
+            if person == owner {
+                return Ok(false);
+            }
+            // Promotion to Administrator would have to lift a deny override.
+            let refused = (heir.overrides[TEAM_MANAGE] == Some(false)).then_some(422);
+            let response = by_owner(
+                app,
+                world,
+                org,
+                Method::POST,
+                &format!("/api/v1/organizations/{}/ownership", world.orgs[org]),
+                Some(json!({
+                    "membership_id": heir.id,
+                    "previous_owner_role_id": world.roles[org][template],
+                })),
+            )
+            .await;
+            if !expect_status(&mut world.refusals, "hand over", response, refused, 200).await? {
+                return Ok(true);
+            }
+            if !world.administers(person, org, heir.template) {
+                world.person(person).memberships[org]
+                    .as_mut()
+                    .unwrap()
+                    .template = 0;
+            }
+            world.person(owner).memberships[org]
+                .as_mut()
+                .unwrap()
+                .template = template;
+            world.owner[org] = person;
+            // The new owner's administration session, bound to `org`.
+            if let Some(admin) = world.admin_sessions.get(&(person, org)) {
+                world.admin[org] = admin.clone();
+                return Ok(true);
+            }
+            let email = world.person(person).email.clone();
+            let (admin, body) = log_in(app, &world.client, &email, PASSWORD).await;
+            let admin = if body["organization"]["id"] != world.orgs[org].as_str() {
+                let response = call_from(
+                    app,
+                    &world.client,
+                    Method::POST,
+                    Some(&admin),
+                    "/api/v1/session/organization",
+                    Some(json!({ "organization_id": world.orgs[org] })),
+                )
+                .await;
+                ensure!(
+                    response.status() == 200,
+                    "the new owner switches: {}",
+                    response.status()
+                );
+                session_cookie(&response).unwrap_or(admin)
+            } else {
+                admin
+            };
+            world.admin_sessions.insert((person, org), admin.clone());
+            world.admin[org] = admin;
+        }
+        Op::DeleteAccount { person } => {
+            let actor = world.person(person).clone();
+            let (Some(session), Some(account)) = (&actor.session, &actor.account) else {
+                return Ok(false);
+            };
+            if !actor.session_alive() {
+                return Ok(false);
+            }
+            let refused = world.owner.contains(&person).then_some(409);
+            let response = call_from(
+                app,
+                &world.client,
+                Method::DELETE,
+                Some(session),
+                "/api/v1/me",
+                Some(json!({ "password": PASSWORD })),
+            )
+            .await;
+            if !expect_status(
+                &mut world.refusals,
+                "delete account",
+                response,
+                refused,
+                204,
+            )
+            .await?
+            {
+                return Ok(true);
+            }
+            // The account stays as a tombstone; its address is free again.
+            let uuid: uuid::Uuid = account.parse().unwrap();
+            let mut ghost = actor.clone();
+            ghost.email = format!("deleted-{}@deleted.invalid", uuid.simple());
+            ghost.deleted = true;
+            for m in ghost.memberships.iter_mut().flatten() {
+                m.status = Status::Removed;
+            }
+            world.actors.push(ghost);
+            world
+                .admin_sessions
+                .retain(|(actor, _), _| *actor != person);
+            *world.person(person) = Actor {
+                email: actor.email,
+                memberships: vec![None; ORGS],
+                invitations_sent: actor.invitations_sent,
+                ..Actor::default()
+            };
         }
     }
     Ok(true)
@@ -981,49 +1195,102 @@ async fn verify(app: &TestApp, world: &World) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn run_model(backend: gardien_store::test_support::TestBackend) {
-    let steps: usize = std::env::var("GARDIEN_MODEL_STEPS")
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(2000);
-    let cases = u32::try_from(steps.div_ceil(STEPS_PER_CASE)).unwrap_or(u32::MAX);
+        .unwrap_or(default)
+}
+
+/// The operation's name, for the run's tally.
+fn op_name(op: &Op) -> String {
+    let debug = format!("{op:?}");
+    debug
+        .split([' ', '{'])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn run_model(backend: gardien_store::test_support::TestBackend) {
+    let steps = env_number("GARDIEN_MODEL_STEPS", 2000);
+    // Independent runners on one app: while one waits for a commit to reach
+    // the disk, another works.
+    let runners = env_number("GARDIEN_MODEL_RUNNERS", 4).max(1);
+    let cases = steps.div_ceil(STEPS_PER_CASE);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     let app = runtime.block_on(support::spawn_app(backend));
-    let mut runner = TestRunner::new(Config {
-        cases,
-        max_shrink_iters: 200,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    let strategy = proptest::collection::vec(op(), 1..=OPS_PER_CASE);
     let steps_run = AtomicUsize::new(0);
     let cases_run = AtomicUsize::new(0);
-    let result = runner.run(&strategy, |ops| {
-        runtime.block_on(async {
-            cases_run.fetch_add(1, Ordering::Relaxed);
-            let mut world = new_world(&app).await;
-            verify(&app, &world).await?;
-            for op in &ops {
-                if apply(&app, &mut world, op).await? {
-                    steps_run.fetch_add(1, Ordering::Relaxed);
-                    verify(&app, &world).await?;
-                }
-            }
-            Ok(())
-        })
+    let tally = std::sync::Mutex::new(BTreeMap::<String, usize>::new());
+    let refusals = std::sync::Mutex::new(BTreeMap::<String, usize>::new());
+    let started = std::time::Instant::now();
+    let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..runners)
+            .map(|i| {
+                let (app, runtime, steps_run, cases_run, tally, refusals) =
+                    (&app, &runtime, &steps_run, &cases_run, &tally, &refusals);
+                // The cases shared out; each runner draws its own sequences.
+                let mine = cases / runners + usize::from(i < cases % runners);
+                scope.spawn(move || {
+                    let mut runner = TestRunner::new(Config {
+                        cases: u32::try_from(mine).unwrap_or(u32::MAX),
+                        max_shrink_iters: 200,
+                        failure_persistence: None,
+                        ..Config::default()
+                    });
+                    let strategy = proptest::collection::vec(op(), 1..=OPS_PER_CASE);
+                    let result = runner.run(&strategy, |ops| {
+                        runtime.block_on(async {
+                            cases_run.fetch_add(1, Ordering::Relaxed);
+                            let mut world = new_world(app).await;
+                            verify(app, &world).await?;
+                            let outcome = async {
+                                for op in &ops {
+                                    if apply(app, &mut world, op).await? {
+                                        steps_run.fetch_add(1, Ordering::Relaxed);
+                                        *tally.lock().unwrap().entry(op_name(op)).or_default() += 1;
+                                        verify(app, &world).await?;
+                                    }
+                                }
+                                Ok(())
+                            }
+                            .await;
+                            let mut all = refusals.lock().unwrap();
+                            for (what, n) in std::mem::take(&mut world.refusals) {
+                                *all.entry(what).or_default() += n;
+                            }
+                            outcome
+                        })
+                    });
+                    result.map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a model runner"))
+            .collect()
     });
+    let tally = tally.into_inner().unwrap();
+    let refusals = refusals.into_inner().unwrap();
     eprintln!(
-        "isolation model ({backend:?}): {} cases, {} steps applied and verified",
+        "isolation model ({backend:?}): {} cases, {} steps applied and verified in {:.0?} \
+         ({runners} runners); by operation: {tally:?}; refusals the model expected: {:?}",
         cases_run.load(Ordering::Relaxed),
-        steps_run.load(Ordering::Relaxed)
+        steps_run.load(Ordering::Relaxed),
+        started.elapsed(),
+        refusals,
     );
     runtime.block_on(app.stop());
-    if let Err(error) = result {
-        panic!("{error}");
+    for result in results {
+        if let Err(error) = result {
+            panic!("{error}");
+        }
     }
 }
 
