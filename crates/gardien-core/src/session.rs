@@ -77,6 +77,19 @@ impl Session {
         }
     }
 
+    /// At most how stale `last_seen_at` may be: a request records its time
+    /// only when the last record is at least this old, so that reading a page
+    /// or the API does not cost a database write each time. A minute, or a
+    /// tenth of a shorter idle timeout: the session then dies at most that
+    /// much before its idle timeout after the last request.
+    pub const LAST_SEEN_PRECISION: Duration = Duration::minutes(1);
+
+    /// Whether a request at `now` should record it as the last activity.
+    pub fn activity_due(&self, now: OffsetDateTime) -> bool {
+        let precision = Self::LAST_SEEN_PRECISION.min(self.idle_timeout / 10);
+        now - self.last_seen_at >= precision
+    }
+
     /// Whether the session still works at `now`.
     pub fn is_live(&self, now: OffsetDateTime) -> bool {
         self.revoked_at.is_none()
@@ -104,6 +117,24 @@ mod tests {
         let s = session(now);
         assert!(s.is_live(now + Duration::minutes(119)));
         assert!(!s.is_live(now + Duration::minutes(120)));
+    }
+
+    #[test]
+    fn records_activity_at_most_once_a_minute() {
+        let now = OffsetDateTime::now_utc();
+        let s = session(now);
+        assert!(!s.activity_due(now));
+        assert!(!s.activity_due(now + Duration::seconds(59)));
+        assert!(s.activity_due(now + Duration::seconds(60)));
+    }
+
+    #[test]
+    fn records_activity_more_often_under_a_short_idle_timeout() {
+        let now = OffsetDateTime::now_utc();
+        let mut s = session(now);
+        s.idle_timeout = Duration::seconds(5);
+        assert!(!s.activity_due(now + Duration::milliseconds(499)));
+        assert!(s.activity_due(now + Duration::milliseconds(500)));
     }
 
     #[test]

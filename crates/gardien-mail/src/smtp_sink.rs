@@ -196,8 +196,37 @@ fn decode_word(token: &str) -> Option<String> {
 
 #[derive(Default)]
 struct Shared {
-    messages: Mutex<Vec<ReceivedMail>>,
+    inbox: Mutex<Inbox>,
     arrived: Notify,
+}
+
+/// The messages in order of arrival, and where each recipient's are: a long
+/// test (hundreds of thousands of messages) reads one address's mail
+/// without copying everyone's.
+#[derive(Default)]
+struct Inbox {
+    messages: Vec<ReceivedMail>,
+    by_recipient: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl Inbox {
+    fn push(&mut self, mail: ReceivedMail) {
+        let index = self.messages.len();
+        let mut recipients: Vec<String> = mail.to.iter().map(|t| t.to_ascii_lowercase()).collect();
+        recipients.sort_unstable();
+        recipients.dedup();
+        for recipient in recipients {
+            self.by_recipient.entry(recipient).or_default().push(index);
+        }
+        self.messages.push(mail);
+    }
+
+    fn to(&self, recipient: &str) -> Vec<ReceivedMail> {
+        self.by_recipient
+            .get(&recipient.to_ascii_lowercase())
+            .map(|indices| indices.iter().map(|&i| self.messages[i].clone()).collect())
+            .unwrap_or_default()
+    }
 }
 
 /// A running SMTP sink. Stops when dropped.
@@ -240,11 +269,43 @@ impl SmtpSink {
 
     /// The messages received so far, in order of arrival.
     pub fn messages(&self) -> Vec<ReceivedMail> {
+        self.inbox().messages.clone()
+    }
+
+    /// The messages whose envelope names `recipient` (case-insensitive), in
+    /// order of arrival.
+    pub fn messages_to(&self, recipient: &str) -> Vec<ReceivedMail> {
+        self.inbox().to(recipient)
+    }
+
+    /// Waits until at least `n` messages to `recipient` arrived or `timeout`
+    /// passed, and returns that recipient's messages by then (check their
+    /// number).
+    pub async fn wait_for_recipient(
+        &self,
+        recipient: &str,
+        n: usize,
+        timeout: Duration,
+    ) -> Vec<ReceivedMail> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            // Registered before checking, so an arrival in between is not missed.
+            let arrived = self.shared.arrived.notified();
+            let messages = self.messages_to(recipient);
+            if messages.len() >= n {
+                return messages;
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                return self.messages_to(recipient);
+            }
+        }
+    }
+
+    fn inbox(&self) -> std::sync::MutexGuard<'_, Inbox> {
         self.shared
-            .messages
+            .inbox
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
     }
 
     /// Waits until at least `n` messages arrived or `timeout` passed, and
@@ -344,7 +405,7 @@ async fn session(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                     data,
                 };
                 shared
-                    .messages
+                    .inbox
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .push(received);

@@ -290,3 +290,49 @@ both_backends!(
             .is_some());
     }
 );
+
+both_backends!(
+    async fn the_sink_finds_a_recipients_mail_whatever_the_case(store: Arc<dyn Store>) {
+        let sink = SmtpSink::start().await.unwrap();
+        let worker = worker(&store, smtp(sink.port()), 8);
+        let to_ana = invitation();
+        let to_bob = new_mail(
+            Email::parse("bob@cabinet-dupont.example").unwrap(),
+            &MailTemplate::Invitation {
+                resources: Vec::new(),
+                organization: "Cabinet Dupont".into(),
+                inviter_name: "Paul Durand".into(),
+                link: "https://gardien.example/invitations/tok-456".into(),
+                personal_message: None,
+                expires_in_days: 7,
+            },
+            Language::En,
+        );
+        enqueue(&store, &to_ana, true).await;
+        enqueue(&store, &to_bob, true).await;
+        assert_eq!(worker.deliver_due().await.unwrap(), 2);
+
+        let bobs = sink
+            .wait_for_recipient("BOB@cabinet-dupont.example", 1, WAIT)
+            .await;
+        assert_eq!(bobs.len(), 1, "{bobs:?}");
+        assert_eq!(
+            bobs[0].header("Message-ID"),
+            Some(format!("<{}@gardien.example>", to_bob.id))
+        );
+        let anas = sink
+            .wait_for_recipient("ana.martin@cabinet-dupont.example", 1, WAIT)
+            .await;
+        assert_eq!(anas.len(), 1, "{anas:?}");
+        assert_eq!(
+            anas[0].header("Message-ID"),
+            Some(format!("<{}@gardien.example>", to_ana.id))
+        );
+        assert!(sink.messages_to("carla@cabinet-dupont.example").is_empty());
+        // No second message to Bob comes: the wait gives up with what came.
+        let waited = sink
+            .wait_for_recipient("bob@cabinet-dupont.example", 2, Duration::from_millis(200))
+            .await;
+        assert_eq!(waited.len(), 1);
+    }
+);

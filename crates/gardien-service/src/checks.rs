@@ -156,7 +156,7 @@ impl Services {
         member: MembershipId,
     ) -> Result<BTreeSet<PermissionKey>, ServiceError> {
         scope.allows(organization)?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let membership = tx
             .membership(organization, member)
             .await?

@@ -22,7 +22,7 @@ impl Services {
         current: &CurrentSession,
     ) -> Result<Vec<MySession>, ServiceError> {
         let now = OffsetDateTime::now_utc();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         Ok(tx
             .sessions_of_account(current.account.id, now)
             .await?

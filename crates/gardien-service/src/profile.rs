@@ -40,7 +40,7 @@ fn profile_json(profile: &Profile) -> Map<String, Value> {
 impl Services {
     /// The profile of the session's account.
     pub async fn profile(&self, current: &CurrentSession) -> Result<Profile, ServiceError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         tx.account_profile(current.account.id)
             .await?
             .ok_or(ServiceError::Unauthenticated)

@@ -135,11 +135,12 @@ impl Services {
 
     /// The session of a cookie's token, if it still works: not revoked, not
     /// expired, not idle for too long, and — when bound to an organization —
-    /// its membership there still active. Records the activity.
+    /// its membership there still active. Records the activity (at most once
+    /// per [`Session::LAST_SEEN_PRECISION`]).
     pub async fn current_session(&self, token: &str) -> Result<CurrentSession, ServiceError> {
         let token = Token::parse(token).map_err(|_| ServiceError::Unauthenticated)?;
         let now = OffsetDateTime::now_utc();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let Some(session) = tx.session(&token.hash()).await? else {
             return Err(ServiceError::Unauthenticated);
         };
@@ -170,8 +171,12 @@ impl Services {
             Some(version) => !tx.has_consent(account.id, version).await?,
             None => false,
         };
-        tx.touch_session(&session.id, now).await?;
-        tx.commit().await?;
+        drop(tx);
+        if session.activity_due(now) {
+            let mut tx = self.store.begin().await?;
+            tx.touch_session(&session.id, now).await?;
+            tx.commit().await?;
+        }
         Ok(CurrentSession {
             session,
             account,
@@ -185,7 +190,7 @@ impl Services {
         &self,
         current: &CurrentSession,
     ) -> Result<Vec<OrganizationChoice>, ServiceError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         active_choices(&mut *tx, &current.account).await
     }
 

@@ -141,7 +141,7 @@ impl Services {
         organization: OrganizationId,
         query: &MemberQuery,
     ) -> Result<MemberList, ServiceError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let acting = self
             .authorize(
                 &mut *tx,
@@ -177,7 +177,7 @@ impl Services {
         organization: OrganizationId,
         member: MembershipId,
     ) -> Result<MemberSummary, ServiceError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         self.authorize(&mut *tx, current, organization, &[TEAM_MANAGE])
             .await?;
         let membership = tx

@@ -144,6 +144,12 @@ pub trait Store: Send + Sync + 'static {
     /// Starts a transaction. Dropping it without [`Transaction::commit`] rolls back.
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError>;
 
+    /// Starts a read-only transaction: one consistent view of what was
+    /// committed, that waits for no writer and that no writer waits for
+    /// (SQLite: a reader connection beside the one writer; PostgreSQL:
+    /// `READ ONLY`). Every write in it fails, on both back ends.
+    async fn begin_read(&self) -> Result<Box<dyn Transaction>, StoreError>;
+
     /// Leases up to `limit` undelivered messages due at `now` for `lease`,
     /// oldest first, so that concurrent workers (several instances on one
     /// PostgreSQL) never deliver the same message at the same time. A worker

@@ -36,6 +36,8 @@ pub(crate) trait Dialect: Database {
     const BACKEND: Backend;
     /// The statement that opens every transaction (`None`: the driver's default).
     const BEGIN: Option<&'static str>;
+    /// The statement that opens a read-only transaction, on the reader pool.
+    const BEGIN_READ: Option<&'static str>;
     /// Appended to the outbox claim's selection so that concurrent claims
     /// skip each other's rows (empty where a write transaction already
     /// excludes every other writer).
@@ -86,6 +88,9 @@ fn claim_mail_sql<DB: Dialect>() -> String {
 /// A store over a pool of one back end.
 pub(crate) struct SqlStore<DB: Database> {
     pub(crate) pool: Pool<DB>,
+    /// Where read-only transactions run: the same pool on PostgreSQL,
+    /// read-only connections on SQLite.
+    readers: Pool<DB>,
     /// Told of every commit that enqueued webhook messages.
     webhook_wake: std::sync::Arc<tokio::sync::Notify>,
 }
@@ -99,9 +104,10 @@ pub(crate) struct SqlTx<DB: Database> {
 }
 
 impl<DB: Database> SqlStore<DB> {
-    pub(crate) fn new(pool: Pool<DB>) -> Self {
+    pub(crate) fn new(pool: Pool<DB>, readers: Pool<DB>) -> Self {
         Self {
             pool,
+            readers,
             webhook_wake: Default::default(),
         }
     }
@@ -112,6 +118,14 @@ impl<DB: Dialect> SqlStore<DB> {
         match DB::BEGIN {
             Some(statement) => self.pool.begin_with(statement).await,
             None => self.pool.begin().await,
+        }
+        .map_err(map_error::<DB>)
+    }
+
+    async fn begin_read_tx(&self) -> Result<sqlx::Transaction<'static, DB>, StoreError> {
+        match DB::BEGIN_READ {
+            Some(statement) => self.readers.begin_with(statement).await,
+            None => self.readers.begin().await,
         }
         .map_err(map_error::<DB>)
     }
@@ -150,6 +164,14 @@ where
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
         Ok(Box::new(SqlTx {
             tx: self.begin_tx().await?,
+            webhook_wake: self.webhook_wake.clone(),
+            enqueued_webhooks: false,
+        }))
+    }
+
+    async fn begin_read(&self) -> Result<Box<dyn Transaction>, StoreError> {
+        Ok(Box::new(SqlTx {
+            tx: self.begin_read_tx().await?,
             webhook_wake: self.webhook_wake.clone(),
             enqueued_webhooks: false,
         }))

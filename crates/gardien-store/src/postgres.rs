@@ -71,7 +71,7 @@ impl SqlStore<Postgres> {
             .await
             .map_err(unavailable)?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self::new(pool))
+        Ok(Self::new(pool.clone(), pool))
     }
 }
 
@@ -87,6 +87,10 @@ fn is_identifier(name: &str) -> bool {
 impl Dialect for Postgres {
     const BACKEND: Backend = Backend::Postgres;
     const BEGIN: Option<&'static str> = None;
+    // One snapshot for the whole transaction, as on SQLite; a read-only
+    // transaction never fails to serialize.
+    const BEGIN_READ: Option<&'static str> =
+        Some("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     const CLAIM_LOCK: &'static str = "FOR UPDATE SKIP LOCKED";
 
     /// PostgreSQL names the constraint (or unique index) itself.

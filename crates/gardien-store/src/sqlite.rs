@@ -2,6 +2,8 @@
 //! with `synchronous = FULL` so that nothing committed is lost, even by a
 //! crash. Every transaction is `BEGIN IMMEDIATE`: it takes the write lock up
 //! front, so two transactions never deadlock upgrading from read to write.
+//! Read-only transactions run on read-only connections of their own, beside
+//! the writer.
 //! Times are stored as integer microseconds since the Unix epoch (UTC).
 
 use std::path::Path;
@@ -27,7 +29,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 /// The store on SQLite.
 pub(crate) type SqliteStore = SqlStore<Sqlite>;
 
-/// Pooled connections: WAL lets readers run beside the one writer.
+/// Pooled connections, for writes and for reads each: WAL lets readers run
+/// beside the one writer.
 const POOL_SIZE: u32 = 8;
 /// How long a statement waits for another connection's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -36,11 +39,8 @@ impl SqlStore<Sqlite> {
     /// Opens (creating if needed) the database file named by `url` and
     /// brings its schema up to date.
     pub(crate) async fn connect(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)
+        let base = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Config(format!("invalid SQLite database URL: {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             // Reads go through a memory map of the file: pages are read in
             // place from the OS's cache of the file, shared by every
@@ -52,6 +52,11 @@ impl SqlStore<Sqlite> {
             .pragma("mmap_size", "268435456")
             .pragma("cache_size", "-2048")
             .busy_timeout(BUSY_TIMEOUT);
+        let options = base
+            .clone()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full);
         let path = options.get_filename().to_owned();
         let unavailable = |reason: String| {
             StoreError::Unavailable(format!(
@@ -78,7 +83,21 @@ impl SqlStore<Sqlite> {
             .await
             .map_err(|e| unavailable(e.to_string()))?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self::new(pool))
+        // Read-only transactions get connections of their own, opened
+        // read-only once the file is in WAL mode: they read beside the
+        // writer instead of queueing for its lock. An in-memory database
+        // exists only on its own connections, so it reads on the writer's.
+        let readers = if is_file(&path) {
+            SqlitePoolOptions::new()
+                .max_connections(POOL_SIZE)
+                .acquire_timeout(BUSY_TIMEOUT * 2)
+                .connect_with(base.read_only(true))
+                .await
+                .map_err(|e| unavailable(e.to_string()))?
+        } else {
+            pool.clone()
+        };
+        Ok(Self::new(pool, readers))
     }
 }
 
@@ -91,6 +110,9 @@ fn is_file(path: &Path) -> bool {
 impl Dialect for Sqlite {
     const BACKEND: Backend = Backend::Sqlite;
     const BEGIN: Option<&'static str> = Some("BEGIN IMMEDIATE");
+    // Deferred, on a read-only connection: it reads one snapshot of the WAL
+    // and never takes the write lock.
+    const BEGIN_READ: Option<&'static str> = None;
     // The claim runs in an immediate transaction: no other writer meanwhile.
     const CLAIM_LOCK: &'static str = "";
 

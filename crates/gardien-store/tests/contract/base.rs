@@ -1223,3 +1223,31 @@ both_backends!(
         assert!(matches!(expired, Err(StoreError::NotFound(_))));
     }
 );
+
+both_backends!(
+    async fn a_read_transaction_reads_one_snapshot_and_writes_nothing(store: Arc<dyn Store>) {
+        let (org, _) = seeded(&store).await;
+        let mut read = store.begin_read().await.unwrap();
+        assert_eq!(
+            read.organization(org.id).await.unwrap().map(|o| o.name),
+            Some("Acme".to_owned())
+        );
+
+        // A writer is not held up by the open reader...
+        let later = organization("Globex");
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_organization(&later).await.unwrap();
+        tx.commit().await.unwrap();
+        // ...which keeps reading what was committed when it began.
+        assert!(read.organization(later.id).await.unwrap().is_none());
+
+        // A write in a read transaction fails and leaves nothing behind.
+        let refused = organization("Initech");
+        assert!(read.insert_organization(&refused).await.is_err());
+        drop(read);
+        let mut fresh = store.begin_read().await.unwrap();
+        assert!(fresh.organization(refused.id).await.unwrap().is_none());
+        assert!(fresh.organization(later.id).await.unwrap().is_some());
+        fresh.commit().await.unwrap();
+    }
+);

@@ -31,6 +31,8 @@
 //! per 30 steps; illegal random moves are skipped, the run prints the steps
 //! applied; `GARDIEN_MODEL_STEPS=1000000` for the long mode), shared out
 //! among `GARDIEN_MODEL_RUNNERS` independent runners (default 4) on one app.
+//! `GARDIEN_MODEL_MINUTES` gives a run a time budget (no case starts after
+//! it); a run prints its progress every minute.
 
 use crate::support;
 
@@ -261,6 +263,7 @@ impl Actor {
 
 /// An HTTP client of one case with its CSRF cookie and token (the token
 /// belongs to the cookie, not to a session: one pair serves the whole case).
+#[derive(Clone)]
 struct Caller {
     /// Bound to a loopback address of its own (127.x.y.z): the per-address
     /// rate limits of sign-up and login then count each case apart.
@@ -271,6 +274,11 @@ struct Caller {
 
 struct World {
     client: Caller,
+    /// Per actor, the client their logins come from: each person logs in
+    /// from a loopback address of their own, as people do from their own
+    /// machines (a long case would otherwise meet the login rate limit of
+    /// one address, 30 a minute).
+    logins: Vec<Caller>,
     orgs: Vec<String>,
     /// Per organization, the actor who owns it.
     owner: Vec<usize>,
@@ -450,12 +458,13 @@ async fn log_in(app: &TestApp, client: &Caller, email: &str, password: &str) -> 
     (cookie, response.json().await.unwrap())
 }
 
-/// Two fresh organizations, each with its founder and an API key; people
-/// not yet known. Emails are unique per case (the app is shared).
-async fn new_world(app: &TestApp) -> World {
-    let case = CASE.fetch_add(1, Ordering::Relaxed);
-    let octets = (case as u32 + 1).to_be_bytes();
-    let http = reqwest::Client::builder()
+/// An HTTP client bound to the `n`th loopback address of the run (from
+/// 127.10.0.1 on).
+fn loopback_client(n: usize) -> reqwest::Client {
+    let octets = u32::try_from(n + 1)
+        .expect("a loopback address")
+        .to_be_bytes();
+    reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .local_address(std::net::IpAddr::from([
             127,
@@ -464,7 +473,14 @@ async fn new_world(app: &TestApp) -> World {
             octets[3],
         ]))
         .build()
-        .expect("HTTP client");
+        .expect("HTTP client")
+}
+
+/// Two fresh organizations, each with its founder and an API key; people
+/// not yet known. Emails are unique per case (the app is shared).
+async fn new_world(app: &TestApp) -> World {
+    let case = CASE.fetch_add(1, Ordering::Relaxed);
+    let http = loopback_client(case * (ACTORS + 1));
     let response = http
         .get(app.url("/api/v1/csrf-token"))
         .send()
@@ -477,8 +493,15 @@ async fn new_world(app: &TestApp) -> World {
         csrf_cookie,
         csrf_token: token["token"].as_str().expect("a token").to_owned(),
     };
+    let logins = (1..=ACTORS)
+        .map(|actor| Caller {
+            http: loopback_client(case * (ACTORS + 1) + actor),
+            ..client.clone()
+        })
+        .collect();
     let mut world = World {
         client,
+        logins,
         orgs: Vec::new(),
         owner: Vec::new(),
         admin: Vec::new(),
@@ -510,8 +533,8 @@ async fn new_world(app: &TestApp) -> World {
         .await;
         assert_eq!(response.status(), 202);
         support::verify_email_from(app, &world.client.http, &email).await;
-        let (session, body) = log_in(app, &world.client, &email, PASSWORD).await;
-        let (admin, _) = log_in(app, &world.client, &email, PASSWORD).await;
+        let (session, body) = log_in(app, &world.logins[org], &email, PASSWORD).await;
+        let (admin, _) = log_in(app, &world.logins[org], &email, PASSWORD).await;
         let id = body["organization"]["id"].as_str().unwrap().to_owned();
         let (_, me) = introspect(app, &session).await;
         let key = call_from(
@@ -662,7 +685,7 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
             let path = format!("/api/v1/invitations/{token}");
             let session = if actor.account.is_some() {
                 // An existing account accepts while logged in as itself.
-                let (session, _) = log_in(app, &world.client, &actor.email, PASSWORD).await;
+                let (session, _) = log_in(app, &world.logins[person], &actor.email, PASSWORD).await;
                 let response = call_from(
                     app,
                     &world.client,
@@ -981,7 +1004,7 @@ async fn apply(app: &TestApp, world: &mut World, op: &Op) -> Result<bool, TestCa
                 return Ok(true);
             }
             let email = world.person(person).email.clone();
-            let (admin, body) = log_in(app, &world.client, &email, PASSWORD).await;
+            let (admin, body) = log_in(app, &world.logins[person], &email, PASSWORD).await;
             let admin = if body["organization"]["id"] != world.orgs[org].as_str() {
                 let response = call_from(
                     app,
@@ -1218,6 +1241,13 @@ fn run_model(backend: gardien_store::test_support::TestBackend) {
     // the disk, another works.
     let runners = env_number("GARDIEN_MODEL_RUNNERS", 4).max(1);
     let cases = steps.div_ceil(STEPS_PER_CASE);
+    // A long run may be given a time budget instead of running to its end:
+    // no case starts after it, and the summary tells what was run.
+    let deadline = std::env::var("GARDIEN_MODEL_MINUTES")
+        .ok()
+        .and_then(|m| m.parse::<u64>().ok())
+        .map(|m| std::time::Instant::now() + std::time::Duration::from_secs(m * 60));
+    let finished = std::sync::atomic::AtomicBool::new(false);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -1230,6 +1260,22 @@ fn run_model(backend: gardien_store::test_support::TestBackend) {
     let refusals = std::sync::Mutex::new(BTreeMap::<String, usize>::new());
     let started = std::time::Instant::now();
     let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        // A line a minute, so that a long run shows how far it got.
+        scope.spawn(|| {
+            let mut last = std::time::Instant::now();
+            while !finished.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                if last.elapsed() >= std::time::Duration::from_secs(60) {
+                    last = std::time::Instant::now();
+                    eprintln!(
+                        "isolation model ({backend:?}): {} cases, {} steps so far, {:.0?}",
+                        cases_run.load(Ordering::Relaxed),
+                        steps_run.load(Ordering::Relaxed),
+                        started.elapsed(),
+                    );
+                }
+            }
+        });
         let workers: Vec<_> = (0..runners)
             .map(|i| {
                 let (app, runtime, steps_run, cases_run, tally, refusals) =
@@ -1245,6 +1291,9 @@ fn run_model(backend: gardien_store::test_support::TestBackend) {
                     });
                     let strategy = proptest::collection::vec(op(), 1..=OPS_PER_CASE);
                     let result = runner.run(&strategy, |ops| {
+                        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                            return Ok(());
+                        }
                         runtime.block_on(async {
                             cases_run.fetch_add(1, Ordering::Relaxed);
                             let mut world = new_world(app).await;
@@ -1271,9 +1320,11 @@ fn run_model(backend: gardien_store::test_support::TestBackend) {
                 })
             })
             .collect();
-        workers
+        let joined: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
+        finished.store(true, Ordering::Relaxed);
+        joined
             .into_iter()
-            .map(|w| w.join().expect("a model runner"))
+            .map(|w| w.expect("a model runner"))
             .collect()
     });
     let tally = tally.into_inner().unwrap();

@@ -283,6 +283,52 @@ app_test!(
     }
 );
 
+app_test!(
+    async fn requests_keep_a_session_alive_recording_activity_once_a_minute(app: TestApp) {
+        sign_up(&app, "ana@example.fr").await;
+        let (login, cookie) = log_in(&app, "ana@example.fr", PASSWORD).await;
+        assert_eq!(login.status(), 200);
+        let cookie = cookie.expect("a session cookie");
+        let token =
+            gardien_core::Token::parse(name_value(&cookie).split_once('=').unwrap().1).unwrap();
+        let now = OffsetDateTime::now_utc();
+        let mut tx = app.store.begin().await.unwrap();
+        let template = tx.session(&token.hash()).await.unwrap().expect("stored");
+        // Two sessions of Ana's, last seen just under and just over the
+        // idle timeout (2 h) ago.
+        let mut sessions = Vec::new();
+        for (byte, idle) in [(7u8, 119), (8, 121)] {
+            let token = gardien_core::Token::from_random_bytes([byte; 32]);
+            let mut session = template.clone();
+            session.id = token.hash();
+            session.created_at = now - time::Duration::minutes(idle);
+            session.last_seen_at = session.created_at;
+            tx.insert_session(&session).await.unwrap();
+            sessions.push((format!("gardien_session={}", token.expose()), session.id));
+        }
+        tx.commit().await.unwrap();
+        let last_seen = |id: gardien_core::TokenHash| {
+            let store = app.store.clone();
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                tx.session(&id).await.unwrap().unwrap().last_seen_at
+            }
+        };
+
+        let (nearly_idle, nearly_idle_id) = sessions[0].clone();
+        assert_eq!(introspect(&app, Some(&nearly_idle)).await.status(), 200);
+        let recorded = last_seen(nearly_idle_id.clone()).await;
+        assert!(recorded >= now, "the request was recorded: {recorded}");
+        // Within the minute, a request records nothing more.
+        assert_eq!(introspect(&app, Some(&nearly_idle)).await.status(), 200);
+        assert_eq!(last_seen(nearly_idle_id).await, recorded);
+
+        let (idle, _) = &sessions[1];
+        assert_eq!(introspect(&app, Some(idle)).await.status(), 401);
+        app.stop().await;
+    }
+);
+
 /// The deployment's session time-outs apply to each new session.
 async fn configured_time_outs_apply_to_new_sessions(
     backend: gardien_store::test_support::TestBackend,

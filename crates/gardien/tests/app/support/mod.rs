@@ -83,27 +83,17 @@ impl TestApp {
 impl TestApp {
     /// The messages sent to `to` so far (address compared case-insensitively).
     pub fn mails_to(&self, to: &str) -> Vec<gardien_mail::smtp_sink::ReceivedMail> {
-        self.mail
-            .messages()
-            .into_iter()
-            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
-            .collect()
+        self.mail.messages_to(to)
     }
 
     /// Waits (up to 10 s) for the `nth` (1-based) message sent to `to`.
     pub async fn mail_to(&self, to: &str, nth: usize) -> gardien_mail::smtp_sink::ReceivedMail {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            let mut mails = self.mails_to(to);
-            if mails.len() >= nth {
-                return mails.swap_remove(nth - 1);
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no message #{nth} to {to}"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        let mut mails = self
+            .mail
+            .wait_for_recipient(to, nth, std::time::Duration::from_secs(10))
+            .await;
+        assert!(mails.len() >= nth, "no message #{nth} to {to}");
+        mails.swap_remove(nth - 1)
     }
 }
 
