@@ -15,7 +15,8 @@
 # the blocking pool come and go).
 # Usage: bench/soak.sh            (DURATION=2m bench/soak.sh for a short run;
 #        INVITE_CONNECTIONS=0 leaves the invitations out, so the data stays
-#        the same size)
+#        the same size; GARDIEN_BIN=path serves that binary instead of
+#        building this checkout)
 # Needs wrk (Debian package), curl and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,9 +28,13 @@ WARMUP=${WARMUP:-60}
 export ACCOUNTS=${ACCOUNTS:-50}
 PASSWORD="violet tractor under the rain"
 
-cargo build --release -q -p gardien
+# GARDIEN_BIN runs another build (such as an earlier commit's, to compare).
+if [ -z "${GARDIEN_BIN:-}" ]; then
+  cargo build --release -q -p gardien
+  GARDIEN_BIN="$CARGO_TARGET_DIR/release/gardien"
+fi
 DATA=$(mktemp -d)
-"$CARGO_TARGET_DIR/release/gardien" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" \
+"$GARDIEN_BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" \
   --public-url "$BASE" --privacy-policy-version "" --trusted-proxies 127.0.0.1 \
   >"$DATA/server.log" 2>&1 &
 SERVER=$!

@@ -12,7 +12,7 @@
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use gardien_core::Password;
 use tokio::sync::Semaphore;
@@ -72,15 +72,18 @@ impl MemoryPool {
     }
 }
 
-/// The Argon2 output of `password` and `salt` under `hasher`, into a fresh
-/// output of `len` bytes, with working memory from `pool`.
+/// The Argon2 output of `password` and `salt` (as a PHC string writes it,
+/// in base64) under `hasher`, into a fresh output of `len` bytes, with
+/// working memory from `pool`.
 fn compute(
     hasher: &Argon2<'_>,
     pool: &MemoryPool,
     password: &[u8],
-    salt: &[u8],
+    salt: Salt<'_>,
     len: usize,
 ) -> Result<Output, ServiceError> {
+    let mut salt_bytes = [0u8; Salt::MAX_LENGTH];
+    let salt = salt.decode_b64(&mut salt_bytes).map_err(hashing)?;
     let blocks = hasher.params().block_count();
     pool.with_blocks(blocks, |memory| {
         Output::init_with(len, |out| {
@@ -119,13 +122,11 @@ impl PasswordHasher {
         self.run(move || {
             let hasher = argon2();
             let salt = SaltString::generate(&mut OsRng);
-            let mut salt_bytes = [0u8; 64];
-            let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(hashing)?;
             let output = compute(
                 &hasher,
                 &pool,
                 password.as_bytes(),
-                salt_bytes,
+                salt.as_salt(),
                 Params::DEFAULT_OUTPUT_LEN,
             )?;
             let hash = PasswordHash {
@@ -174,15 +175,11 @@ impl PasswordHasher {
                 return Ok(false);
             };
             let hasher = Argon2::new(algorithm, version, params);
-            let mut salt_bytes = [0u8; 64];
-            let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else {
-                return Ok(false);
-            };
             let Ok(computed) = compute(
                 &hasher,
                 &pool,
                 candidate.as_bytes(),
-                salt_bytes,
+                salt,
                 expected.len(),
             ) else {
                 return Ok(false);
