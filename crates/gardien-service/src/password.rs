@@ -175,13 +175,8 @@ impl PasswordHasher {
                 return Ok(false);
             };
             let hasher = Argon2::new(algorithm, version, params);
-            let Ok(computed) = compute(
-                &hasher,
-                &pool,
-                candidate.as_bytes(),
-                salt,
-                expected.len(),
-            ) else {
+            let Ok(computed) = compute(&hasher, &pool, candidate.as_bytes(), salt, expected.len())
+            else {
                 return Ok(false);
             };
             // `Output`'s equality is constant-time.
