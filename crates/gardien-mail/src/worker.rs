@@ -2,12 +2,22 @@
 //! each through the [`Mailer`], and records the outcome — sent, retried later
 //! with exponential back-off, or abandoned after the last attempt.
 //!
+//! Messages to different recipients go out side by side (at most
+//! [`WorkerSettings::concurrency`] at once, over the transport's pooled
+//! connections), so one slow exchange does not hold up every other
+//! recipient's mail; the messages of one recipient go out one after the
+//! other, in the order they were written, so an invitation never arrives
+//! after the mail that withdraws it.
+//!
 //! Delivery is at least once: a crash between the server's answer and
 //! `mark_mail_sent` sends the message again when its lease expires, with the
 //! same `Message-ID`, so receivers can recognise the duplicate.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+use futures_util::{stream, StreamExt as _};
 
 use gardien_store::{NewMail, OutboxMessage, Store};
 use time::OffsetDateTime;
@@ -26,6 +36,8 @@ pub struct WorkerSettings {
     pub lease: Duration,
     /// Messages claimed per pass.
     pub batch_size: u32,
+    /// Recipients whose mail is being sent at the same time.
+    pub concurrency: usize,
     /// Attempts after which a message is abandoned.
     pub max_attempts: u32,
     /// Delay before the second attempt; doubled after each further failure.
@@ -40,6 +52,7 @@ impl Default for WorkerSettings {
             poll_interval: Duration::from_secs(1),
             lease: Duration::from_secs(60),
             batch_size: 20,
+            concurrency: 8,
             max_attempts: 8,
             retry_base: Duration::from_secs(30),
             retry_cap: Duration::from_secs(3600),
@@ -168,17 +181,30 @@ impl Worker {
             .store
             .claim_mail(now, lease, self.settings.batch_size.max(1))
             .await?;
+        let claimed_count = claimed.len();
+        let stopping = || shutdown.is_some_and(|s| *s.borrow());
+        let sent: Vec<Result<usize, MailError>> = stream::iter(by_recipient(claimed))
+            .map(|queue| async move {
+                let mut sent = 0;
+                for message in queue {
+                    if stopping() {
+                        break;
+                    }
+                    if self.deliver_one(message, now).await? {
+                        sent += 1;
+                    }
+                }
+                Ok(sent)
+            })
+            .buffer_unordered(self.settings.concurrency.max(1))
+            .collect()
+            .await;
         let mut pass = Pass {
-            claimed: claimed.len(),
+            claimed: claimed_count,
             sent: 0,
         };
-        for message in claimed {
-            if shutdown.is_some_and(|s| *s.borrow()) {
-                break;
-            }
-            if self.deliver_one(message, now).await? {
-                pass.sent += 1;
-            }
+        for sent in sent {
+            pass.sent += sent?;
         }
         Ok(pass)
     }
@@ -232,9 +258,75 @@ impl Worker {
     }
 }
 
+/// `messages` (in the order they were written) as one queue per recipient,
+/// each in that order; queues in the order of their first message.
+fn by_recipient(messages: Vec<OutboxMessage>) -> Vec<Vec<OutboxMessage>> {
+    let mut queues: Vec<Vec<OutboxMessage>> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for message in messages {
+        let key = message.to.as_str().to_lowercase();
+        match index.get(&key) {
+            Some(&i) => queues[i].push(message),
+            None => {
+                index.insert(key, queues.len());
+                queues.push(vec![message]);
+            }
+        }
+    }
+    queues
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message(to: &str, n: u32) -> OutboxMessage {
+        OutboxMessage {
+            id: gardien_core::MailId::new(),
+            to: gardien_core::Email::parse(to).unwrap(),
+            subject: format!("message {n}"),
+            text_body: String::new(),
+            html_body: String::new(),
+            attempts: n,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            sent_at: None,
+            failed_at: None,
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn each_recipient_gets_one_queue_in_the_order_written() {
+        let messages = vec![
+            message("ana@example.fr", 1),
+            message("bruno@example.fr", 2),
+            message("ana@example.fr", 3),
+            message("carla@example.fr", 4),
+            message("bruno@example.fr", 5),
+        ];
+        let queues: Vec<Vec<(String, u32)>> = by_recipient(messages)
+            .into_iter()
+            .map(|q| {
+                q.into_iter()
+                    .map(|m| (m.to.as_str().to_owned(), m.attempts))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            queues,
+            [
+                vec![
+                    ("ana@example.fr".to_owned(), 1),
+                    ("ana@example.fr".to_owned(), 3)
+                ],
+                vec![
+                    ("bruno@example.fr".to_owned(), 2),
+                    ("bruno@example.fr".to_owned(), 5)
+                ],
+                vec![("carla@example.fr".to_owned(), 4)],
+            ]
+        );
+    }
 
     #[test]
     fn retry_delay_doubles_up_to_the_cap() {

@@ -107,6 +107,50 @@ both_backends!(
     }
 );
 
+fn invitation_to(to: &str, organization: &str) -> NewMail {
+    new_mail(
+        Email::parse(to).unwrap(),
+        &MailTemplate::Invitation {
+            resources: Vec::new(),
+            organization: organization.into(),
+            inviter_name: "Paul Durand".into(),
+            link: "https://gardien.example/invitations/tok-123".into(),
+            personal_message: None,
+            expires_in_days: 7,
+        },
+        Language::En,
+    )
+}
+
+both_backends!(
+    async fn one_pass_sends_recipients_side_by_side_each_in_order(store: Arc<dyn Store>) {
+        let sink = SmtpSink::start().await.unwrap();
+        let worker = worker(&store, smtp(sink.port()), 8);
+        let recipients = ["ana@example.fr", "bruno@example.fr", "carla@example.fr"];
+        for n in 0..5 {
+            for to in recipients {
+                enqueue(&store, &invitation_to(to, &format!("Org {n}")), true).await;
+            }
+        }
+
+        assert_eq!(worker.deliver_due().await.unwrap(), 15);
+
+        assert_eq!(sink.wait_for(15, WAIT).await.len(), 15);
+        for to in recipients {
+            let subjects: Vec<String> = sink
+                .messages_to(to)
+                .iter()
+                .map(|m| m.decoded_header("Subject").unwrap())
+                .collect();
+            let expected: Vec<String> = (0..5)
+                .map(|n| format!("Paul Durand invited you to join Org {n}"))
+                .collect();
+            assert_eq!(subjects, expected, "the mail of {to}, in order");
+        }
+        assert_eq!(worker.deliver_due().await.unwrap(), 0, "all marked sent");
+    }
+);
+
 both_backends!(
     async fn rolled_back_mail_is_never_sent(store: Arc<dyn Store>) {
         let sink = SmtpSink::start().await.unwrap();

@@ -31,13 +31,14 @@
 //! per 30 steps; illegal random moves are skipped, the run prints the steps
 //! applied; `GARDIEN_MODEL_STEPS=1000000` for the long mode), shared out
 //! among `GARDIEN_MODEL_RUNNERS` independent runners (default 4) on one app.
+//! `GARDIEN_MODEL_OPS` (default 200) is the longest sequence of a case.
 //! `GARDIEN_MODEL_MINUTES` gives a run a time budget (no case starts after
 //! it); a run prints its progress every minute.
 
 use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use gardien_core::OrganizationId;
 use proptest::prelude::*;
@@ -52,10 +53,12 @@ const PEOPLE: usize = 3;
 const ACTORS: usize = ORGS + PEOPLE;
 /// Index of `team.manage` in [`PERMISSIONS`]: administration.
 const TEAM_MANAGE: usize = 1;
-/// The longest sequence; about a third of random operations are legal moves
-/// in the model (the others are skipped), so a case applies about thirty.
+/// The longest sequence by default (`GARDIEN_MODEL_OPS` sets it); lengths
+/// are uniform and about a third of random operations are legal moves in
+/// the model (the others are skipped), so a case applies about thirty.
 const OPS_PER_CASE: usize = 200;
-/// Steps applied per case, on average, to size the run from `GARDIEN_MODEL_STEPS`.
+/// Steps applied per case of [`OPS_PER_CASE`], on average, to size the run
+/// from `GARDIEN_MODEL_STEPS`; in proportion for other lengths.
 const STEPS_PER_CASE: usize = 30;
 const PASSWORD: &str = "violet tractor under the rain";
 const PERMISSIONS: [&str; 3] = ["team.read", "team.manage", "orders.read"];
@@ -68,6 +71,24 @@ const ROLE_SLOTS: usize = 3;
 const ORDERS: usize = 2;
 
 static CASE: AtomicUsize = AtomicUsize::new(0);
+/// Requests answered 503 (overload) and sent again, per back end.
+static OVERLOADED: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+/// Attempts of a request answered 503 before its answer counts.
+const OVERLOAD_RETRIES: u64 = 10;
+/// Where the runners' time went, in microseconds summed over runners:
+/// founding a case's world, applying operations (of which waiting for an
+/// emailed link), verifying; per back end.
+static SPENT: [[AtomicU64; 4]; 2] = [const { [const { AtomicU64::new(0) }; 4] }; 2];
+const FOUNDING: usize = 0;
+const APPLYING: usize = 1;
+const MAIL_WAIT: usize = 2;
+const VERIFYING: usize = 3;
+
+/// Adds the time since `since` to the [`SPENT`] slot `what` of `app`'s back end.
+fn spent(app: &TestApp, what: usize, since: std::time::Instant) {
+    let micros = u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX);
+    SPENT[app.database.backend() as usize][what].fetch_add(micros, Ordering::Relaxed);
+}
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -391,7 +412,27 @@ async fn call_from(
     if let Some(body) = body {
         request = request.json(&body);
     }
-    request.send().await.unwrap()
+    send(app, request).await
+}
+
+/// Sends `request`, again after a pause when the app answers 503: a refusal
+/// under overload (no connection to the database came in time), which
+/// commits nothing. Those refusals are counted and reported, not failures;
+/// a request still refused after [`OVERLOAD_RETRIES`] attempts is answered
+/// as it is.
+async fn send(app: &TestApp, mut request: reqwest::RequestBuilder) -> reqwest::Response {
+    let mut attempt = 1;
+    loop {
+        let again = request.try_clone().expect("a request body in memory");
+        let response = request.send().await.unwrap();
+        if response.status() != 503 || attempt == OVERLOAD_RETRIES {
+            return response;
+        }
+        OVERLOADED[app.database.backend() as usize].fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+        attempt += 1;
+        request = again;
+    }
 }
 
 /// A request of the owner of organization `org`, in their session there.
@@ -432,13 +473,13 @@ async fn expect_status(
 }
 
 async fn introspect(app: &TestApp, session: &str) -> (u16, Value) {
-    let response = app
-        .http
-        .get(app.url("/api/v1/session/introspect"))
-        .header("cookie", session)
-        .send()
-        .await
-        .unwrap();
+    let response = send(
+        app,
+        app.http
+            .get(app.url("/api/v1/session/introspect"))
+            .header("cookie", session),
+    )
+    .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -614,7 +655,8 @@ async fn new_custom_role(app: &TestApp, world: &mut World, session: &str, org: &
 
 /// The invitation token last emailed to `email`.
 async fn last_invitation(app: &TestApp, email: &str, nth: usize) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let started = std::time::Instant::now();
+    let deadline = started + std::time::Duration::from_secs(10);
     loop {
         let links: Vec<String> = app
             .mails_to(email)
@@ -623,6 +665,7 @@ async fn last_invitation(app: &TestApp, email: &str, nth: usize) -> String {
             .filter(|t| t.contains("/invitations/"))
             .collect();
         if links.len() >= nth {
+            spent(app, MAIL_WAIT, started);
             return support::link_token(&links[nth - 1], "/invitations/");
         }
         assert!(
@@ -1183,14 +1226,14 @@ async fn verify(app: &TestApp, world: &World) -> Result<(), TestCaseError> {
                     ));
                 }
             }
-            let response = app
-                .http
-                .post(app.url("/api/v1/check/batch"))
-                .bearer_auth(key)
-                .json(&json!({ "checks": checks }))
-                .send()
-                .await
-                .unwrap();
+            let response = send(
+                app,
+                app.http
+                    .post(app.url("/api/v1/check/batch"))
+                    .bearer_auth(key)
+                    .json(&json!({ "checks": checks })),
+            )
+            .await;
             let status = response.status().as_u16();
             if key_org != org {
                 let body: Value = response.json().await.unwrap_or(Value::Null);
@@ -1240,7 +1283,10 @@ fn run_model(backend: gardien_store::test_support::TestBackend) {
     // Independent runners on one app: while one waits for a commit to reach
     // the disk, another works.
     let runners = env_number("GARDIEN_MODEL_RUNNERS", 4).max(1);
-    let cases = steps.div_ceil(STEPS_PER_CASE);
+    // Longer cases spend less of the run founding organizations (two sign-ups
+    // and four logins, each an Argon2 hash) and reach deeper states.
+    let ops_per_case = env_number("GARDIEN_MODEL_OPS", OPS_PER_CASE).max(1);
+    let cases = steps.div_ceil((STEPS_PER_CASE * ops_per_case / OPS_PER_CASE).max(1));
     // A long run may be given a time budget instead of running to its end:
     // no case starts after it, and the summary tells what was run.
     let deadline = std::env::var("GARDIEN_MODEL_MINUTES")
@@ -1289,21 +1335,28 @@ fn run_model(backend: gardien_store::test_support::TestBackend) {
                         failure_persistence: None,
                         ..Config::default()
                     });
-                    let strategy = proptest::collection::vec(op(), 1..=OPS_PER_CASE);
+                    let strategy = proptest::collection::vec(op(), 1..=ops_per_case);
                     let result = runner.run(&strategy, |ops| {
                         if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
                             return Ok(());
                         }
                         runtime.block_on(async {
                             cases_run.fetch_add(1, Ordering::Relaxed);
+                            let founding = std::time::Instant::now();
                             let mut world = new_world(app).await;
+                            spent(app, FOUNDING, founding);
                             verify(app, &world).await?;
                             let outcome = async {
                                 for op in &ops {
-                                    if apply(app, &mut world, op).await? {
+                                    let applying = std::time::Instant::now();
+                                    let applied = apply(app, &mut world, op).await?;
+                                    spent(app, APPLYING, applying);
+                                    if applied {
                                         steps_run.fetch_add(1, Ordering::Relaxed);
                                         *tally.lock().unwrap().entry(op_name(op)).or_default() += 1;
+                                        let verifying = std::time::Instant::now();
                                         verify(app, &world).await?;
+                                        spent(app, VERIFYING, verifying);
                                     }
                                 }
                                 Ok(())
@@ -1331,11 +1384,19 @@ fn run_model(backend: gardien_store::test_support::TestBackend) {
     let refusals = refusals.into_inner().unwrap();
     eprintln!(
         "isolation model ({backend:?}): {} cases, {} steps applied and verified in {:.0?} \
-         ({runners} runners); by operation: {tally:?}; refusals the model expected: {:?}",
+         ({runners} runners); by operation: {tally:?}; refusals the model expected: {:?}; \
+         requests sent again after a 503 (overload): {}; runner time (s, summed over \
+         runners): founding {}, applying {} (of which waiting for an emailed invitation {}), \
+         verifying {}",
         cases_run.load(Ordering::Relaxed),
         steps_run.load(Ordering::Relaxed),
         started.elapsed(),
         refusals,
+        OVERLOADED[backend as usize].load(Ordering::Relaxed),
+        SPENT[backend as usize][FOUNDING].load(Ordering::Relaxed) / 1_000_000,
+        SPENT[backend as usize][APPLYING].load(Ordering::Relaxed) / 1_000_000,
+        SPENT[backend as usize][MAIL_WAIT].load(Ordering::Relaxed) / 1_000_000,
+        SPENT[backend as usize][VERIFYING].load(Ordering::Relaxed) / 1_000_000,
     );
     runtime.block_on(app.stop());
     for result in results {
