@@ -40,7 +40,6 @@ use crate::support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use gardien_core::OrganizationId;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::Method;
@@ -373,19 +372,30 @@ macro_rules! ensure {
     };
 }
 
-async fn role_ids(app: &TestApp, org: &str) -> Vec<String> {
-    let id = OrganizationId::from_uuid(org.parse().unwrap());
-    let mut tx = app.store.begin().await.unwrap();
-    let roles = tx.roles(id).await.unwrap();
+/// The ids of the built-in roles of [`TEMPLATES`] in `org`, as its owner
+/// (`session`) lists them.
+async fn role_ids(app: &TestApp, client: &Caller, session: &str, org: &str) -> Vec<String> {
+    let response = call_from(
+        app,
+        client,
+        Method::GET,
+        Some(session),
+        &format!("/api/v1/organizations/{org}/roles"),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 200, "the roles of {org}");
+    let roles: Value = response.json().await.unwrap();
+    let roles = roles["items"].as_array().expect("a list of roles");
     TEMPLATES
         .iter()
         .map(|t| {
             roles
                 .iter()
-                .find(|r| r.template.as_deref() == Some(*t))
+                .find(|r| r["template"] == *t)
+                .and_then(|r| r["id"].as_str())
                 .expect("a built-in role")
-                .id
-                .to_string()
+                .to_owned()
         })
         .collect()
 }
@@ -573,7 +583,16 @@ async fn new_world(app: &TestApp) -> World {
         )
         .await;
         assert_eq!(response.status(), 202);
-        support::verify_email_from(app, &world.client.http, &email).await;
+        let token = support::emailed_token(app, &email, "/verify-email/").await;
+        let verified = send(
+            app,
+            world
+                .client
+                .http
+                .get(app.url(&format!("/verify-email/{token}"))),
+        )
+        .await;
+        assert_eq!(verified.status(), 200, "verifying {email}");
         let (session, body) = log_in(app, &world.logins[org], &email, PASSWORD).await;
         let (admin, _) = log_in(app, &world.logins[org], &email, PASSWORD).await;
         let id = body["organization"]["id"].as_str().unwrap().to_owned();
@@ -590,7 +609,9 @@ async fn new_world(app: &TestApp) -> World {
         assert_eq!(key.status(), 201);
         let key: Value = key.json().await.unwrap();
         world.keys.push(key["secret"].as_str().unwrap().to_owned());
-        world.roles.push(role_ids(app, &id).await);
+        world
+            .roles
+            .push(role_ids(app, &world.client, &session, &id).await);
         let custom = new_custom_role(app, &mut world, &session, &id).await;
         world.roles[org].push(custom);
         world.custom.push([false; PERMISSIONS.len()]);
