@@ -6,8 +6,9 @@
 //! [`WorkerSettings::concurrency`] at once, over the transport's pooled
 //! connections), so one slow exchange does not hold up every other
 //! recipient's mail; the messages of one recipient go out one after the
-//! other, in the order they were written, so an invitation never arrives
-//! after the mail that withdraws it.
+//! other, in the order they were written, so an invitation does not arrive
+//! after the mail that withdraws it (unless its attempt failed: a retry
+//! comes later, after the messages behind it).
 //!
 //! Delivery is at least once: a crash between the server's answer and
 //! `mark_mail_sent` sends the message again when its lease expires, with the
