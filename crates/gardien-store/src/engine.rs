@@ -47,6 +47,10 @@ pub(crate) trait Dialect: Database {
     /// Whether an error of no standard kind is still a refusal by the schema
     /// (a trigger, an integrity rule).
     fn is_refusal(error: &dyn DatabaseError) -> bool;
+    /// Whether the error is the database being busy rather than the request
+    /// being wrong: a lock not granted in time, a transaction chosen to give
+    /// way, a connection lost. The same request may succeed when sent again.
+    fn is_transient(error: &dyn DatabaseError) -> bool;
     fn rows_affected(result: &Self::QueryResult) -> u64;
 }
 
@@ -61,6 +65,11 @@ pub(crate) fn map_error<DB: Dialect>(error: sqlx::Error) -> StoreError {
             | ErrorKind::NotNullViolation
             | ErrorKind::CheckViolation => StoreError::Invalid(db.message().to_owned()),
             _ if DB::is_refusal(db.as_ref()) => StoreError::Invalid(db.message().to_owned()),
+            _ if DB::is_transient(db.as_ref()) => StoreError::Unavailable(format!(
+                "the database is busy ({}): {}",
+                db.code().unwrap_or_default(),
+                db.message()
+            )),
             _ => StoreError::Database(sqlx::Error::Database(db)),
         },
         e @ (sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_)) => {

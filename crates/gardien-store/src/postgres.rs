@@ -107,6 +107,19 @@ impl Dialect for Postgres {
         error.code().is_some_and(|code| code.starts_with("23"))
     }
 
+    /// A transaction chosen to give way (serialization failure, deadlock),
+    /// a lock or statement timeout, too many connections, a server shutting
+    /// down or starting, a connection lost (SQLSTATE class 08).
+    fn is_transient(error: &dyn DatabaseError) -> bool {
+        error.code().is_some_and(|code| {
+            code.starts_with("08")
+                || matches!(
+                    code.as_ref(),
+                    "40001" | "40P01" | "55P03" | "57014" | "53300" | "57P01" | "57P02" | "57P03"
+                )
+        })
+    }
+
     fn rows_affected(result: &PgQueryResult) -> u64 {
         result.rows_affected()
     }

@@ -131,15 +131,28 @@ impl Dialect for Sqlite {
     /// Any `SQLITE_CONSTRAINT` code, such as a trigger's `RAISE(ABORT, …)`.
     fn is_refusal(error: &dyn DatabaseError) -> bool {
         const SQLITE_CONSTRAINT: i32 = 19;
-        error
-            .code()
-            .and_then(|code| code.parse::<i32>().ok())
-            .is_some_and(|code| code & 0xff == SQLITE_CONSTRAINT)
+        primary_code(error) == Some(SQLITE_CONSTRAINT)
+    }
+
+    /// `SQLITE_BUSY` (another connection held the lock past the busy
+    /// timeout) and `SQLITE_LOCKED`, with any extended code of theirs.
+    fn is_transient(error: &dyn DatabaseError) -> bool {
+        const SQLITE_BUSY: i32 = 5;
+        const SQLITE_LOCKED: i32 = 6;
+        primary_code(error).is_some_and(|code| code == SQLITE_BUSY || code == SQLITE_LOCKED)
     }
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {
         result.rows_affected()
     }
+}
+
+/// The primary result code of an (extended) SQLite result code.
+fn primary_code(error: &dyn DatabaseError) -> Option<i32> {
+    error
+        .code()
+        .and_then(|code| code.parse::<i32>().ok())
+        .map(|code| code & 0xff)
 }
 
 fn unix_micros(time: OffsetDateTime) -> Result<i64, BoxDynError> {

@@ -154,6 +154,8 @@ impl ApiError {
             Kind::RateLimited {
                 retry_after_seconds,
             } => Some(retry_after_seconds),
+            // Overload or a busy database: worth sending again shortly.
+            Kind::Status(StatusCode::SERVICE_UNAVAILABLE) => Some(1),
             _ => None,
         }
     }
@@ -599,6 +601,11 @@ pub(crate) async fn render(request: Request, next: Next) -> Response {
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.status = error.status();
+    if let Some(seconds) = error.retry_after() {
+        parts
+            .headers
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     let body = match page {
         Some(page) => {
             let status = problem.status;

@@ -46,6 +46,11 @@ async fn readyz_follows_the_database_down_and_back() {
         down.header(header::CONTENT_TYPE),
         "application/problem+json"
     );
+    assert_eq!(
+        down.header(header::RETRY_AFTER),
+        "1",
+        "a client may try again shortly"
+    );
     let problem = down.json();
     assert_eq!(problem["type"], "/problems/unavailable");
     assert_eq!(problem["status"], 503);

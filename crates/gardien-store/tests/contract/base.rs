@@ -12,7 +12,7 @@ use gardien_core::{
     MembershipId, MembershipStatus, Organization, OrganizationId, PermissionKey, Role, RoleId,
     Token, TokenHash,
 };
-use gardien_store::test_support::TestDatabase;
+use gardien_store::test_support::{TestBackend, TestDatabase};
 use gardien_store::{
     both_backends, MemberFilter, NewAccount, NewMail, PageRequest, Store, StoreError, Transaction,
 };
@@ -1015,6 +1015,105 @@ both_backends!(
             .map(|r| r.id)
             .collect();
         assert_eq!(roles, BTreeSet::from([admin.id]));
+    }
+);
+
+both_backends!(
+    /// A write that cannot get its lock in time is the database being busy,
+    /// not a bug: the store says Unavailable (the web layer answers 503 with
+    /// Retry-After), nothing of the write is kept, and the same write goes
+    /// through once the other writer is done. On SQLite another connection
+    /// holds the write lock past the busy timeout; on PostgreSQL the write
+    /// closes a lock cycle and is the one the deadlock detector cancels.
+    async fn a_write_kept_waiting_is_unavailable(store: Arc<dyn Store>, db: &TestDatabase) {
+        use sqlx::{Connection, Executor};
+        let (first, second) = (account("first@example.fr"), account("second@example.fr"));
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_account(&first).await.unwrap();
+        tx.insert_account(&second).await.unwrap();
+        tx.commit().await.unwrap();
+        let changed = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$Y2hhbmdlZA";
+
+        let refused = match db.backend() {
+            TestBackend::Sqlite => {
+                let mut other = sqlx::SqliteConnection::connect(db.url()).await.unwrap();
+                other.execute("BEGIN IMMEDIATE").await.unwrap();
+                let refused = match store.begin().await {
+                    Ok(_) => panic!("a second writer got the lock"),
+                    Err(error) => error,
+                };
+                other.execute("ROLLBACK").await.unwrap();
+                refused
+            }
+            TestBackend::Postgres => {
+                let mut other = sqlx::PgConnection::connect(db.url()).await.unwrap();
+                // The other side waits long before looking for a cycle: the
+                // store's write, which looks after PostgreSQL's default
+                // second, is the one cancelled.
+                other.execute("SET deadlock_timeout = '30s'").await.unwrap();
+                let mut tx = store.begin().await.unwrap();
+                tx.set_password_hash(first.account.id, changed, now())
+                    .await
+                    .unwrap();
+                other.execute("BEGIN").await.unwrap();
+                let lock_second = format!(
+                    "UPDATE accounts SET first_name = 'Other' WHERE id = '{}'",
+                    second.account.id.as_uuid()
+                );
+                other.execute(lock_second.as_str()).await.unwrap();
+                let wait_for_first = format!(
+                    "UPDATE accounts SET first_name = 'Other' WHERE id = '{}'",
+                    first.account.id.as_uuid()
+                );
+                let waiting = tokio::spawn(async move {
+                    other.execute(wait_for_first.as_str()).await.unwrap();
+                    other.execute("ROLLBACK").await.unwrap();
+                });
+                // Let the other side queue behind the store's lock first.
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                let refused = tx
+                    .set_password_hash(second.account.id, changed, now())
+                    .await
+                    .expect_err("the write closing the lock cycle went through");
+                drop(tx);
+                waiting.await.unwrap();
+                refused
+            }
+        };
+        match refused {
+            StoreError::Unavailable(message) => {
+                assert!(message.starts_with("the database is busy"), "{message}")
+            }
+            other => panic!("expected Unavailable, got {other}"),
+        }
+
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            tx.password_hash(second.account.id).await.unwrap(),
+            second.password_hash,
+            "nothing of the refused write is kept"
+        );
+        tx.set_password_hash(second.account.id, changed, now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.begin_read().await.unwrap();
+        assert_eq!(
+            tx.password_hash(second.account.id)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(changed)
+        );
+        assert_eq!(
+            tx.account(first.account.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .first_name,
+            "Ana",
+            "the other side's change was rolled back"
+        );
     }
 );
 

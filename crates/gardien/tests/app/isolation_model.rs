@@ -1315,9 +1315,22 @@ fn run_model(backend: gardien_store::test_support::TestBackend) {
         .and_then(|m| m.parse::<u64>().ok())
         .map(|m| std::time::Instant::now() + std::time::Duration::from_secs(m * 60));
     let finished = std::sync::atomic::AtomicBool::new(false);
+    // The server's errors go to the run's output, on this runtime's threads
+    // only (not the other tests'), so that a failed step comes with the
+    // server's account of it.
+    let errors = tracing::Dispatch::new(
+        tracing_subscriber::fmt()
+            // The trace layer's line for every 5xx (a 503 sent again
+            // included) is left out: the error that caused a 500 is logged
+            // where it happened.
+            .with_env_filter(tracing_subscriber::EnvFilter::new("error,tower_http=off"))
+            .with_writer(std::io::stderr)
+            .finish(),
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
+        .on_thread_start(move || std::mem::forget(tracing::dispatcher::set_default(&errors)))
         .build()
         .unwrap();
     let app = runtime.block_on(support::spawn_app(backend));
