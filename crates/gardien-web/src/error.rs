@@ -159,6 +159,12 @@ impl ApiError {
             _ => None,
         }
     }
+    /// Tells the client when to try again, for the errors that have a time.
+    fn set_retry_after(&self, headers: &mut axum::http::HeaderMap) {
+        if let Some(seconds) = self.retry_after() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+    }
     pub(crate) fn csrf(reason: CsrfReason) -> Self {
         Self {
             kind: Kind::Csrf(reason),
@@ -429,11 +435,7 @@ impl IntoResponse for ApiError {
         let problem = self.to_problem(&Translator::new(Default::default()), None);
         let mut response = problem_response(&problem);
         *response.status_mut() = self.status();
-        if let Some(seconds) = self.retry_after() {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
+        self.set_retry_after(response.headers_mut());
         response.extensions_mut().insert(self);
         response
     }
@@ -601,11 +603,7 @@ pub(crate) async fn render(request: Request, next: Next) -> Response {
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.status = error.status();
-    if let Some(seconds) = error.retry_after() {
-        parts
-            .headers
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    }
+    error.set_retry_after(&mut parts.headers);
     let body = match page {
         Some(page) => {
             let status = problem.status;

@@ -1056,15 +1056,17 @@ both_backends!(
                     .await
                     .unwrap();
                 other.execute("BEGIN").await.unwrap();
-                let lock_second = format!(
-                    "UPDATE accounts SET first_name = 'Other' WHERE id = '{}'",
-                    second.account.id.as_uuid()
-                );
-                other.execute(lock_second.as_str()).await.unwrap();
-                let wait_for_first = format!(
-                    "UPDATE accounts SET first_name = 'Other' WHERE id = '{}'",
-                    first.account.id.as_uuid()
-                );
+                let rename = |id: AccountId| {
+                    format!(
+                        "UPDATE accounts SET first_name = 'Other' WHERE id = '{}'",
+                        id.as_uuid()
+                    )
+                };
+                other
+                    .execute(rename(second.account.id).as_str())
+                    .await
+                    .unwrap();
+                let wait_for_first = rename(first.account.id);
                 let waiting = tokio::spawn(async move {
                     other.execute(wait_for_first.as_str()).await.unwrap();
                     other.execute("ROLLBACK").await.unwrap();
